@@ -143,7 +143,8 @@ class Policy:
     """sha256 of the policy file, or of the canonical defaults."""
 
     def to_json(self) -> dict[str, Any]:
-        return _to_json(self)
+        value: dict[str, Any] = _to_json(self)
+        return value
 
 
 def _to_json(obj: Any) -> Any:
@@ -191,7 +192,7 @@ def load_policy(path: Path) -> Policy:
         root = YMap((1, 1))
     if not isinstance(root, YMap):
         raise PolicyError(f"{path}:1:1: the policy must be a mapping of keys")
-    policy = _build(Policy, root, str(path), "")
+    policy: Policy = _build(Policy, root, str(path), "")
     return replace(policy, source=str(path), digest=hashlib.sha256(raw).hexdigest())
 
 

@@ -1,0 +1,161 @@
+"""DOC-1: as-built: the declared policy matches the observed configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Location, Severity, Status
+from ..policy import Policy
+from ..scanners.pipeline.model import CapabilityKind, CloudMethod, PipelineAnalysis
+from .base import (
+    EVIDENCE_POLICY,
+    Control,
+    Evidence,
+    Outcome,
+    accept,
+    expired_allowances,
+    no_pipeline,
+    pipeline_evidence,
+    plural,
+    unparsed,
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One declared value set against what was observed (None = not observable here)."""
+
+    key: str
+    declared: str
+    observed: str | None
+    matches: bool
+
+
+_CAPABILITIES = (
+    ("tests", CapabilityKind.TESTS, "a step that runs tests"),
+    ("dependency_scanning", CapabilityKind.DEPENDENCY_SCAN, "a dependency-scanning step"),
+    ("secret_scanning", CapabilityKind.SECRET_SCAN, "a secret-scanning step"),
+    ("sbom", CapabilityKind.SBOM, "an SBOM step"),
+    ("signing", CapabilityKind.SIGNING, "a signing step"),
+)
+
+
+def compare(policy: Policy, pipeline: PipelineAnalysis) -> list[Comparison]:
+    """Every declared value with what the configuration shows, in policy order."""
+    out: list[Comparison] = []
+    declared = policy.pipeline
+    for key, kind, text in _CAPABILITIES:
+        want = getattr(declared, key)
+        found = pipeline.has(kind)
+        observed = f"{text} at {found[0].location}" if found else f"no {text.split(' ', 1)[1]}"
+        out.append(Comparison(f"pipeline.{key}", str(want).lower(), observed,
+                              bool(found) == want or (not want)))
+    jobs = pipeline.deploy_jobs
+    unverified = [j.job for j in jobs if j.verification is None]
+    observed = (
+        "no deploy job" if not jobs
+        else f"{len(jobs) - len(unverified)} of {len(jobs)} deploy jobs verify first"
+    )
+    out.append(Comparison("pipeline.verify_before_deploy",
+                          str(declared.verify_before_deploy).lower(), observed,
+                          not declared.verify_before_deploy or not unverified))
+    static = [a for a in pipeline.cloud_access if a.method is CloudMethod.STATIC]
+    out.append(Comparison(
+        "pipeline.oidc_only", str(declared.oidc_only).lower(),
+        f"static cloud credentials at {static[0].location}" if static
+        else "no static cloud credentials",
+        not declared.oidc_only or not static,
+    ))
+    production = set(policy.production_branches)
+    outside = sorted({
+        f"{j.job} runs for {b}" for j in jobs for b in j.branches
+        if b not in production and b not in ("tags", "$CI_DEFAULT_BRANCH")
+    })
+    out.append(Comparison(
+        "production_branches", ", ".join(policy.production_branches),
+        "deploys only from production branches" if not outside else "; ".join(outside[:3]),
+        not outside,
+    ))
+    short = sorted(
+        (days, loc) for loc, days in pipeline.artifact_retention_days
+        if days < policy.logs.retention_days
+    )
+    out.append(Comparison(
+        "logs.retention_days", str(policy.logs.retention_days),
+        f"artifacts kept {short[0][0]} days at {short[0][1]}" if short else None,
+        not short,
+    ))
+    for key, value in (
+        ("approvals.required", str(policy.approvals.required)),
+        ("secrets.rotation_days", str(policy.secrets.rotation_days)),
+    ):
+        out.append(Comparison(key, value, None, True))
+    return out
+
+
+class AsBuilt(Control):
+    id = "DOC-1"
+    title = "As-built: declared policy matches observed configuration"
+    criteria = ("CC5.3", "CC4.1")
+    iso27001 = ("A.5.1", "A.5.36")
+    evidence_needed = (
+        "the policy file (evidencepack.yml) or its defaults",
+        "what the pipeline configuration shows for each declared value",
+        "platform settings for the values only the platform shows (platform API)",
+    )
+    status_rule = (
+        "fail when a declared value differs from what was observed; pass when every declared "
+        "value was observed and matches; error when some declared values could not be observed"
+    )
+
+    def evaluate(self, evidence: Evidence) -> Outcome:
+        missing = no_pipeline(evidence)
+        if missing:
+            return missing
+        assert evidence.pipeline is not None
+        comparisons = compare(evidence.policy, evidence.pipeline)
+        source = evidence.policy.source
+        policy_location = Location(source) if source else None
+        differences = [
+            self.finding(
+                "declared-differs",
+                f"{c.key}: declared {c.declared}, observed {c.observed}",
+                Severity.MEDIUM,
+                policy_location,
+            )
+            for c in comparisons
+            if not c.matches
+        ]
+        open_, accepted = accept(self.id, differences, evidence)
+        extra = (*accepted, *expired_allowances(self.id, evidence))
+        files = (EVIDENCE_POLICY, *pipeline_evidence(evidence))
+        unobserved = [c.key for c in comparisons if c.observed is None]
+        matched = len(comparisons) - len(differences) - len(unobserved)
+        declared_in = source or "the default policy"
+        if open_:
+            return Outcome(
+                Status.FAIL,
+                f"{plural(len(open_), 'declared value')} of {declared_in} differ from the "
+                "configuration: " + "; ".join(f.message for f in open_[:3]),
+                (*open_, *extra),
+                files,
+            )
+        errors = unparsed(evidence)
+        if unobserved or errors:
+            reasons = []
+            if unobserved:
+                reasons.append(f"not observed offline: {', '.join(unobserved)}")
+            if errors:
+                reasons.append(f"{len(errors)} configuration file(s) could not be parsed")
+            return Outcome(
+                Status.ERROR,
+                f"{matched} declared values match the configuration; " + "; ".join(reasons),
+                (*errors, *extra),
+                files,
+            )
+        return Outcome(
+            Status.PASS,
+            f"all {len(comparisons)} declared values of {declared_in} match what was observed",
+            extra,
+            files,
+        )

@@ -1,0 +1,221 @@
+"""The main job: collect, evaluate, build and sign a pack, keep it in the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .controls.base import (
+    EVIDENCE_CONFIG_DIR,
+    EVIDENCE_PIPELINE,
+    EVIDENCE_POLICY,
+    EVIDENCE_SUBJECT,
+    EVIDENCE_ZIZMOR,
+    Evidence,
+)
+from .controls.registry import CONTROL_IDS, evaluate_all
+from .errors import EvidencepackError, PolicyError
+from .model import ControlResult, Status
+from .pack.build import BuiltPack, build_pack, json_bytes
+from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
+from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
+from .scanners.pipeline import PipelineReport, analyze_pipeline
+from .scanners.redaction import redact
+from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject
+from .sources.repository import Checkout, open_checkout
+from .store.interface import LedgerEntry, PackRecord, Store
+from .store.local import LocalStore
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    path: Path
+    store: Path
+    key: Path | None = None
+    key_password: bytes | None = None
+    policy: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    pack: BuiltPack
+    results: tuple[ControlResult, ...]
+    ledger: LedgerEntry
+    warnings: tuple[str, ...] = ()
+    created_key: KeyPair | None = None
+    store: Store | None = field(default=None, repr=False)
+
+    @property
+    def enforced_failures(self) -> tuple[ControlResult, ...]:
+        return tuple(r for r in self.results if r.enforced and r.status is Status.FAIL)
+
+
+def resolve_policy(checkout: Checkout, explicit: Path | None) -> Policy:
+    """The policy given, else `evidencepack.yml` at the repository root, else the defaults."""
+    if explicit is not None:
+        return load_policy(explicit)
+    candidate = checkout.root / POLICY_FILENAME
+    if candidate.exists() or candidate.is_symlink():
+        return load_policy(candidate)
+    return default_policy()
+
+
+def check_policy_ids(policy: Policy, known: tuple[str, ...]) -> None:
+    source = policy.source or POLICY_FILENAME
+    for control_id in policy.enforce:
+        if control_id not in known:
+            raise PolicyError(f"{source}: 'enforce' names unknown control {control_id}")
+    for allowance in policy.allow:
+        if allowance.control not in known:
+            raise PolicyError(f"{source}: 'allow' names unknown control {allowance.control}")
+
+
+def new_pack_id(now: datetime, random: Callable[[int], bytes] = secrets.token_bytes) -> str:
+    """`YYYYMMDDTHHMMSSZ-xxxxxxxx`: sorts by creation time, unique by its random tail."""
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{random(4).hex()}"
+
+
+def signer_for(options: RunOptions, store: Store) -> tuple[Signer, KeyPair | None]:
+    """The signer given, else the store's own key, created on first use."""
+    if options.key is not None:
+        return load_signer(options.key, options.key_password), None
+    private = store.keys_dir / "signing.key"
+    public = store.keys_dir / "signing.pub"
+    if private.exists():
+        return load_signer(private, options.key_password), None
+    pair = generate_keypair(private, public)
+    return load_signer(private), pair
+
+
+def run(
+    options: RunOptions,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Clock = utc_now,
+    random: Callable[[int], bytes] = secrets.token_bytes,
+) -> RunOutcome:
+    """Collect, evaluate, build, sign and store one pack for the checkout at `options.path`."""
+    environment = dict(os.environ if env is None else env)
+    checkout = open_checkout(options.path)
+    policy = resolve_policy(checkout, options.policy)
+    check_policy_ids(policy, CONTROL_IDS)
+    subject, warnings = build_subject(checkout, environment)
+    now = clock()
+    try:
+        report: PipelineReport | None = analyze_pipeline(checkout, policy)
+        pipeline_error = None
+    except EvidencepackError as exc:
+        report, pipeline_error = None, exc.message
+    files = _evidence_files(checkout, policy, report, subject.to_json(), environment)
+    evidence = Evidence(
+        subject=subject,
+        policy=policy,
+        today=now.date(),
+        pipeline=report.analysis if report else None,
+        pipeline_error=pipeline_error,
+        config_evidence=tuple(sorted(n for n in files if n.startswith(EVIDENCE_CONFIG_DIR))),
+    )
+    results = evaluate_all(evidence)
+    store = LocalStore(options.store)
+    signer, created = signer_for(options, store)
+    if created is not None:
+        warnings.append(
+            f"no signing key given: created {created.private} (key id {created.keyid[:16]}); "
+            f"give auditors {created.public}"
+        )
+    if report is not None:
+        warnings.extend(report.analysis.notes)
+    pack_id = new_pack_id(now, random)
+    built = build_pack(
+        packs_dir=store.packs_dir,
+        pack_id=pack_id,
+        created_at=now,
+        tool_version=__version__,
+        subject=subject,
+        policy_digest=policy.digest,
+        policy_source=_relative(policy.source, checkout.root),
+        results=results,
+        evidence=files,
+        signer=signer,
+    )
+    attestation = built.directory / "attestation.dsse.json"
+    entry = store.record(PackRecord(
+        pack_id=pack_id,
+        repository=subject.repository,
+        commit=subject.commit,
+        branch=subject.branch,
+        created_at=built.content.created_at,
+        run_url=subject.run_url,
+        controls={r.control_id: str(r.status) for r in results},
+        attestation_sha256=hashlib.sha256(attestation.read_bytes()).hexdigest(),
+        location=str(built.directory),
+    ))
+    return RunOutcome(built, results, entry, tuple(warnings), created, store)
+
+
+def _relative(source: str | None, root: Path) -> str | None:
+    if source is None:
+        return None
+    path = Path(source)
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _evidence_files(
+    checkout: Checkout,
+    policy: Policy,
+    report: PipelineReport | None,
+    subject: dict[str, Any],
+    env: Mapping[str, str],
+) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    redactions = 0
+    if report is not None:
+        for config in report.analysis.files:
+            if config.text is None:
+                continue
+            redacted = redact(config.text)
+            redactions += redacted.count
+            files[f"{EVIDENCE_CONFIG_DIR}/{config.path}"] = redacted.text.encode("utf-8")
+        analysis = report.analysis.to_json()
+        analysis["redacted_values"] = redactions
+        files[EVIDENCE_PIPELINE] = json_bytes(analysis)
+        if report.zizmor_json is not None:
+            # zizmor quotes the source lines it flags, which may hold a literal credential.
+            files[EVIDENCE_ZIZMOR] = redact(_pretty_json(report.zizmor_json)).text.encode()
+    if policy.source is not None:
+        text = Path(policy.source).read_text(encoding="utf-8")
+        files[f"{EVIDENCE_CONFIG_DIR}/{POLICY_FILENAME}"] = redact(text).text.encode("utf-8")
+    files[EVIDENCE_POLICY] = json_bytes({
+        "source": _relative(policy.source, checkout.root),
+        "digest": policy.digest,
+        "effective": policy.to_json(),
+    })
+    recorded = {
+        name: env[name] for name in (*GITHUB_VARIABLES, *GITLAB_VARIABLES) if env.get(name)
+    }
+    files[EVIDENCE_SUBJECT] = json_bytes({"subject": subject, "ci_variables": recorded})
+    return files
+
+
+def _pretty_json(raw: bytes) -> str:
+    try:
+        return json_bytes(json.loads(raw)).decode("utf-8")
+    except ValueError:
+        return raw.decode("utf-8", "replace")

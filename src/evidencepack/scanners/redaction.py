@@ -1,0 +1,65 @@
+"""Redacting credentials from text before it is copied into a pack.
+
+A pack must never leak what it reports: configuration files are copied into the pack as
+evidence, and a key committed into a workflow would otherwise be copied with them. Each
+match is replaced by its first four characters and its length, which identifies it to
+the owner without revealing it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str
+    count: int
+
+
+_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+        r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
+        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
+        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
+        r"\bglpat-[A-Za-z0-9_-]{20,}",
+        r"\bglrt-[A-Za-z0-9_-]{20,}",
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+        r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}",
+        r"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}",
+        r"\bAIza[0-9A-Za-z_-]{35}\b",
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        r"\bpypi-AgE[A-Za-z0-9_-]{50,}",
+        r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}",
+        # A value assigned to a name that says it is secret, e.g. aws_secret_access_key: ...
+        r"(?i)secret_access_key[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+        # The password of a URL such as postgres://user:password@host.
+        r"(?i)[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<v>[^\s@/]{3,})@",
+    )
+)
+
+
+def _mask(match: re.Match[str]) -> str:
+    # Patterns with a `v` group keep their context (the name, the URL) and hide the value.
+    group = "v" if "v" in match.re.groupindex else 0
+    value = match.group(group)
+    masked = f"[redacted {value[:4]}… {len(value)} chars]"
+    if group == 0:
+        return masked
+    start, end = match.span(group)
+    whole = match.group(0)
+    offset = match.start(0)
+    return whole[: start - offset] + masked + whole[end - offset:]
+
+
+def redact(text: str) -> Redaction:
+    """Replace every recognised credential in `text`; count the replacements."""
+    total = 0
+    for pattern in _PATTERNS:
+        text, count = pattern.subn(_mask, text)
+        total += count
+    return Redaction(text, total)
