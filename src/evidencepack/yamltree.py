@@ -60,12 +60,6 @@ class YMap(dict[Any, Any]):
         """Position of the value of `key`, falling back to the key, then the mapping."""
         return self.value_marks.get(key, self.key_mark(key))
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
 
 class YSeq(list[Any]):
     """A YAML sequence that remembers where it and each item are."""
@@ -79,12 +73,6 @@ class YSeq(list[Any]):
 
     def item_mark(self, index: int) -> Mark:
         return self.item_marks[index] if 0 <= index < len(self.item_marks) else self.mark
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
 
 @dataclass(frozen=True)
@@ -156,13 +144,6 @@ class _Frame:
 _NO_KEY = object()
 
 
-def _hashable_key(value: Any) -> Any:
-    if isinstance(value, YMap | YSeq):
-        # Complex keys never occur in pipeline files; keep them addressable by identity.
-        return value
-    return value
-
-
 def parse_yaml(text: str, *, source: str = "<string>") -> YamlDocument:
     """Parse the first document of `text`; raise `YamlError` with file:line on any problem."""
     yaml = YAML(typ="safe")
@@ -230,7 +211,7 @@ def parse_yaml(text: str, *, source: str = "<string>") -> YamlDocument:
                 container.append(value)
                 container.item_marks.append(mark)
             elif parent.key is _NO_KEY:
-                parent.key = _hashable_key(value)
+                parent.key = value
                 parent.key_mark = mark
             else:
                 key = parent.key

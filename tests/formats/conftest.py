@@ -73,8 +73,7 @@ def _results() -> tuple[ControlResult, ...]:
             ("CC8.1", "CC5.2", "CC6.1"),
             ("A.8.32", "A.8.4"),
             Status.PASS,
-            "Branch main requires 2 approving reviews, dismisses stale reviews and allows "
-            "no bypass.",
+            "Branch main requires 2 approving reviews, dismisses stale reviews and allows no bypass.",
             evidence=("evidence/github/branch-protection.json",),
             enforced=True,
         ),
@@ -84,8 +83,7 @@ def _results() -> tuple[ControlResult, ...]:
             ("CC8.1", "CC6.3"),
             ("A.8.32",),
             Status.FAIL,
-            "1 of 4 pull requests in this deploy was merged without an approval on the merged "
-            "commit.",
+            "1 of 4 pull requests in this deploy was merged without an approval on the merged commit.",
             findings=(
                 Finding(
                     "unreviewed-change",
@@ -142,8 +140,7 @@ def _results() -> tuple[ControlResult, ...]:
             ("CC6.1", "CC6.3"),
             ("A.8.2", "A.5.15"),
             Status.FAIL,
-            "Workflow ci.yml sets no permissions block, so the token gets the repository "
-            "default.",
+            "Workflow ci.yml sets no permissions block, so the token gets the repository default.",
             findings=(
                 Finding(
                     "zizmor/excessive-permissions",
@@ -172,8 +169,7 @@ def _results() -> tuple[ControlResult, ...]:
             ("CC6.1",),
             ("A.5.17",),
             Status.ERROR,
-            "Secret metadata could not be read: the token lacks the secrets:read permission "
-            "(HTTP 403).",
+            "Secret metadata could not be read: the token lacks the secrets:read permission (HTTP 403).",
         ),
         ControlResult(
             "AC-4",
@@ -199,8 +195,7 @@ def _results() -> tuple[ControlResult, ...]:
             ("CC7.1", "CC6.8"),
             ("A.8.8",),
             Status.PASS,
-            "412 packages from 2 lockfiles matched against OSV data fetched 4 minutes before "
-            "the build.",
+            "412 packages from 2 lockfiles matched against OSV data fetched 4 minutes before the build.",
             evidence=("evidence/scanners/osv.json",),
         ),
         ControlResult(
@@ -300,8 +295,7 @@ def _results() -> tuple[ControlResult, ...]:
                 ),
                 Finding(
                     "zizmor/template-injection",
-                    "${{ github.event.pull_request.title }} may expand into attacker-"
-                    "controllable code",
+                    "${{ github.event.pull_request.title }} may expand into attacker-controllable code",
                     Severity.INFO,
                     Location(".github/workflows/ci.yml", 48, 14),
                     help_uri=ZIZMOR_DOCS + "#template-injection",

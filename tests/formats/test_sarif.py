@@ -80,9 +80,7 @@ def test_every_result_points_at_its_rule(pack_content: PackContent) -> None:
 
 
 def test_rules_carry_what_github_requires(pack_content: PackContent) -> None:
-    rules = _run(sarif_log(_findings(pack_content), tool_version="0.1.0"))["tool"]["driver"][
-        "rules"
-    ]
+    rules = _run(sarif_log(_findings(pack_content), tool_version="0.1.0"))["tool"]["driver"]["rules"]
 
     for rule in rules:
         assert rule["shortDescription"]["text"]
@@ -127,9 +125,7 @@ def test_derived_rule_takes_the_most_severe_finding() -> None:
         (Severity.INFO, "note", "0.0"),
     ],
 )
-def test_severity_maps_to_level_and_security_severity(
-    severity: Severity, level: str, score: str
-) -> None:
+def test_severity_maps_to_level_and_security_severity(severity: Severity, level: str, score: str) -> None:
     finding = Finding("r", "m", severity, Location("x.yml", 2))
     log = sarif_log([finding], tool_version="0.1.0")
 
@@ -155,9 +151,7 @@ def test_supplied_rules_are_used_and_kept_without_findings() -> None:
             full_description="Kept so code scanning knows the rule ran.",
         ),
     }
-    finding = Finding(
-        "static-cloud-credentials", "AWS key in env", Severity.HIGH, Location("ci.yml", 4)
-    )
+    finding = Finding("static-cloud-credentials", "AWS key in env", Severity.HIGH, Location("ci.yml", 4))
     run = _run(sarif_log([finding], tool_version="0.1.0", rules=rules))
     by_id = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
 
@@ -166,17 +160,13 @@ def test_supplied_rules_are_used_and_kept_without_findings() -> None:
     assert by_id["static-cloud-credentials"]["fullDescription"]["text"] == (
         "Long-lived cloud keys in the pipeline"
     )
-    assert by_id["unused-rule"]["fullDescription"]["text"] == (
-        "Kept so code scanning knows the rule ran."
-    )
+    assert by_id["unused-rule"]["fullDescription"]["text"] == ("Kept so code scanning knows the rule ran.")
     assert by_id["unused-rule"]["properties"]["tags"] == ["security"]
     assert run["results"][0]["ruleIndex"] == 0
 
 
 def test_location_with_line_and_column() -> None:
-    result = _only_result(
-        Finding("r", "m", Severity.HIGH, Location(".github/workflows/deploy.yml", 41, 15))
-    )
+    result = _only_result(Finding("r", "m", Severity.HIGH, Location(".github/workflows/deploy.yml", 41, 15)))
 
     physical = result["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"] == {
@@ -239,9 +229,7 @@ def test_identical_findings_get_distinct_fingerprints(pack_content: PackContent)
     hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in unpinned]
     assert [h.split(":")[1] for h in hashes] == ["1", "2"]
     assert len({h.split(":")[0] for h in hashes}) == 1
-    assert len({r["partialFingerprints"]["primaryLocationLineHash"] for r in results}) == len(
-        results
-    )
+    assert len({r["partialFingerprints"]["primaryLocationLineHash"] for r in results}) == len(results)
 
 
 def test_allow_listed_finding_is_an_accepted_suppression(pack_content: PackContent) -> None:

@@ -217,9 +217,7 @@ def _finding_view(finding: Finding) -> FindingView:
         confidence=finding.confidence,
         message=finding.message,
         location_path=finding.location.path if finding.location else None,
-        location_suffix=str(finding.location)[len(finding.location.path) :]
-        if finding.location
-        else "",
+        location_suffix=str(finding.location)[len(finding.location.path) :] if finding.location else "",
         allowed_by=finding.allowed_by,
     )
 

@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from evidencepack.model import ControlResult, Finding, PackContent, PackFile, Status
 
@@ -83,16 +84,7 @@ def assessment_results(content: PackContent) -> dict[str, Any]:
         "end": content.created_at,
         "props": _props(_subject_props(content)),
         "local-definitions": {"components": _components(content, ids, repository)},
-        "reviewed-controls": {
-            "control-selections": [
-                {
-                    "description": "The evidencepack SOC 2 pipeline control catalog.",
-                    "include-controls": [
-                        {"control-id": _control_token(r.control_id)} for r in content.results
-                    ],
-                }
-            ]
-        },
+        "reviewed-controls": {"control-selections": [_control_selection(content)]},
     }
     observations = [_observation(r, content, ids, repository) for r in content.results]
     findings = [_finding(r, ids) for r in content.results]
@@ -127,6 +119,20 @@ class _Ids:
 
     def of(self, *element: str) -> str:
         return str(uuid.uuid5(UUID_NAMESPACE, "/".join((self._pack_id, *element))))
+
+
+def _control_selection(content: PackContent) -> dict[str, Any]:
+    selection: dict[str, Any] = {
+        "description": "The evidencepack SOC 2 pipeline control catalog.",
+    }
+    if content.results:
+        selection["include-controls"] = [
+            {"control-id": _control_token(r.control_id)} for r in content.results
+        ]
+    else:
+        # OSCAL forbids an empty include-controls list; say plainly that nothing was reviewed.
+        selection["remarks"] = "No control was evaluated for this pack."
+    return selection
 
 
 def _control_token(control_id: str) -> str:
@@ -213,25 +219,19 @@ def _control_pairs(result: ControlResult) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def _observation(
-    result: ControlResult, content: PackContent, ids: _Ids, repository: str
-) -> dict[str, Any]:
+def _observation(result: ControlResult, content: PackContent, ids: _Ids, repository: str) -> dict[str, Any]:
     manual = result.status is Status.MANUAL
     observation: dict[str, Any] = {
         "uuid": ids.of("observation", result.control_id),
         "title": f"{result.control_id} {result.title}",
         "description": _single_line(result.rationale) or f"{result.control_id} was evaluated.",
-        "props": _props(
-            [("evaluation", "manual" if manual else "automated"), *_control_pairs(result)]
-        ),
+        "props": _props([("evaluation", "manual" if manual else "automated"), *_control_pairs(result)]),
         # TEST is OSCAL's method for exercising a mechanism and comparing with what is
         # expected, which is what an automated control check does; EXAMINE is a person
         # reviewing the evidence.
         "methods": ["EXAMINE" if manual else "TEST"],
         "types": ["control-objective", *(["finding"] if result.findings else [])],
-        "origins": [
-            {"actors": [{"type": "tool", "actor-uuid": ids.of("component", "evidencepack")}]}
-        ],
+        "origins": [{"actors": [{"type": "tool", "actor-uuid": ids.of("component", "evidencepack")}]}],
         "subjects": [
             {
                 "subject-uuid": ids.of("component", "pipeline"),
@@ -259,21 +259,24 @@ def _finding_line(finding: Finding) -> str:
 def _relevant_evidence(path: str, packed: PackFile | None, ids: _Ids) -> dict[str, Any]:
     detail = f" (sha256 {packed.sha256}, {packed.size} bytes)" if packed else ""
     return {
-        "href": EVIDENCE_HREF_PREFIX + path,
+        "href": _evidence_href(path),
         "description": f"Evidence file {path} of the pack{detail}.",
         "links": [{"href": f"#{ids.of('evidence', path)}", "rel": "reference"}],
     }
 
 
+def _evidence_href(path: str) -> str:
+    return EVIDENCE_HREF_PREFIX + quote(path, safe="/")
+
+
 def _evidence_resource(path: str, packed: PackFile | None, ids: _Ids) -> dict[str, Any]:
-    rlink: dict[str, Any] = {"href": EVIDENCE_HREF_PREFIX + path}
+    rlink: dict[str, Any] = {"href": _evidence_href(path)}
     if packed:
         rlink["hashes"] = [{"algorithm": "SHA-256", "value": packed.sha256}]
     resource: dict[str, Any] = {
         "uuid": ids.of("evidence", path),
         "title": path,
-        "description": "Raw evidence stored in the pack; its digest is also in the signed "
-        "manifest.",
+        "description": "Raw evidence stored in the pack; its digest is also in the signed manifest.",
         "rlinks": [rlink],
     }
     if packed:
@@ -288,9 +291,7 @@ def _plan_resource(content: PackContent, ids: _Ids) -> dict[str, Any]:
         "description": "Every control of the evidencepack catalog is evaluated automatically on "
         "each pipeline run against the declared policy; controls that need a person's "
         "attestation are reported as manual.",
-        "props": _props(
-            [("version", content.tool_version), ("policy-digest", content.policy_digest)]
-        ),
+        "props": _props([("version", content.tool_version), ("policy-digest", content.policy_digest)]),
         "rlinks": [{"href": "https://evidencepack.dev"}],
     }
 
@@ -315,9 +316,7 @@ def _finding(result: ControlResult, ids: _Ids) -> dict[str, Any]:
         "title": f"{result.control_id}: {result.title}",
         "description": _single_line(result.rationale) or f"{result.control_id} was evaluated.",
         "props": _props(_control_pairs(result)),
-        "origins": [
-            {"actors": [{"type": "tool", "actor-uuid": ids.of("component", "evidencepack")}]}
-        ],
+        "origins": [{"actors": [{"type": "tool", "actor-uuid": ids.of("component", "evidencepack")}]}],
         "target": target,
         "related-observations": [{"observation-uuid": ids.of("observation", result.control_id)}],
     }

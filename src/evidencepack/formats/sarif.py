@@ -94,9 +94,7 @@ def sarif_log(
 
     rule_ids = sorted(known)
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
-    descriptors = [
-        _reporting_descriptor(known[rule_id], by_rule.get(rule_id, ())) for rule_id in rule_ids
-    ]
+    descriptors = [_reporting_descriptor(known[rule_id], by_rule.get(rule_id, ())) for rule_id in rule_ids]
 
     ordered = sorted(findings, key=_finding_order)
     # GitHub's fingerprint suffix counts identical hashes, so two equal findings in one file
@@ -170,8 +168,7 @@ def _reporting_descriptor(rule: RuleInfo, findings: Sequence[Finding]) -> dict[s
         descriptor["helpUri"] = rule.help_uri
         descriptor["help"] = {
             "text": f"{full}\nDocumentation and remediation: {rule.help_uri}",
-            "markdown": f"{_markdown_escape(full)}\n\n"
-            f"[Documentation and remediation]({rule.help_uri})",
+            "markdown": f"{_markdown_escape(full)}\n\n[Documentation and remediation]({rule.help_uri})",
         }
     else:
         descriptor["help"] = {"text": full, "markdown": _markdown_escape(full)}
@@ -190,8 +187,8 @@ def _problem_severity(severity: Severity) -> str:
 
 
 def _markdown_escape(text: str) -> str:
-    """Keep rule text literal when GitHub renders it as Markdown."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|])", r"\\\1", text)
+    """Keep rule text literal when GitHub renders it as Markdown (links, emphasis, HTML)."""
+    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
 
 
 def _finding_order(finding: Finding) -> tuple[str, int, int, str, str, int]:
@@ -270,8 +267,9 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         "properties": properties,
     }
     if finding.allowed_by:
-        # An allow-listed finding stays in the log, marked as an accepted exception,
-        # so the record of what was accepted and why is not lost.
+        # An allow-listed finding stays in the log, marked as an accepted exception, so the
+        # record of what was accepted and why is not lost. GitHub code scanning ignores
+        # suppressions unless the repository treats suppressed results as dismissed.
         result["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": finding.allowed_by}
         ]

@@ -108,8 +108,9 @@ _COMMANDS: tuple[_Pattern, ...] = (
     _cmd(K.DEPLOY, r"(?:vercel|netlify)\s+deploy\b|vercel\s+--prod\b", "vercel/netlify"),
     _cmd(K.DEPLOY, r"heroku\s+(?:container:release|releases)\b", "heroku"),
     _cmd(K.DEPLOY, r"ansible-playbook\b", "ansible-playbook"),
+    # A dry run publishes nothing.
     _cmd(K.DEPLOY, r"(?:twine\s+upload|npm\s+publish|cargo\s+publish|gem\s+push"
-         r"|poetry\s+publish|uv\s+publish)\b", "package publish"),
+         r"|poetry\s+publish|uv\s+publish)\b(?![^\n]*--dry-run)", "package publish"),
 )
 
 # Actions: matched on `owner/repo[/path]` before the `@ref`, case-insensitively.

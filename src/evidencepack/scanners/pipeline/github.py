@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ...model import Finding, Location, Severity
@@ -134,7 +134,7 @@ _SCOPE_NEEDS: dict[str, tuple[_TokenUse, ...]] = {
         _action(r"docker/login-action", mentions="ghcr.io"),
         _action(r"actions/publish-immutable-action"),
         _action(r"ko-build/setup-ko", mentions="ghcr.io"),
-        _command(r"docker\s+(?:buildx\s+)?(?:push|imagetools\s+create)\b"),
+        _command(r"docker\s+(?:buildx\s+|manifest\s+)?(?:push|imagetools\s+create)\b"),
         _command(r"docker\s+buildx\s+build\b[^\n]*--push\b"),
         _command(r"(?:ko|crane|oras|skopeo|helm)\s+(?:build|publish|push|copy|cp|resolve)\b",
                  mentions="ghcr.io"),
@@ -261,7 +261,7 @@ class _Job:
     """`<file>#<job id>`."""
     steps: list[_Step] | None
     """None when `steps` is absent or not a list (a reusable workflow call, or odd YAML)."""
-    capabilities: list[tuple[int, Capability]] = field(default_factory=list)
+    capabilities: list[tuple[int, Capability]]
     """Capabilities of the steps, with the index of the step."""
 
 
@@ -321,7 +321,9 @@ def _load(f: ConfigFile) -> _Workflow | None:
                         ([run] if isinstance(run, str) else []) + list(_strings(step.get("with")))
                     ),
                 ))
-        wf.jobs.append(_Job(str(job_id), node, ref, steps))
+        capabilities = [(step.index, capability) for step in steps or ()
+                        for capability in _step_capabilities(wf, ref, step)]
+        wf.jobs.append(_Job(str(job_id), node, ref, steps, capabilities))
     return wf
 
 
@@ -433,25 +435,29 @@ class _CloudCollector:
 
     def scan_string(self, value: str, line: int, col: int | None, where: str,
                     key: str | None = None) -> None:
-        """Credential names referenced in `value`; `key` is the name it is passed as."""
-        references = list(_references(value))
+        """Credential names referenced in `value`; `key` is the name it is passed as.
+
+        `env.` references are left out: an env variable is reported where a secret sets
+        it, and a login action's own exported credentials are not stored ones.
+        """
+        stored = [(name, offset) for name, offset in _references(value)
+                  if not name.startswith("env.")]
         named = False
-        for name, offset in references:
+        for name, offset in stored:
             provider = _credential_provider(name.split(".", 1)[1])
             if provider is None:
                 continue
             named = True
             at_line = line + value.count("\n", 0, offset)
-            at_col = col if at_line == line and "\n" not in value else None
+            at_col = col if "\n" not in value else None
             self.add(provider, CloudMethod.STATIC, Location(self.wf.path, at_line, at_col),
                      f"{name} in {where}")
-        if named or key is None or not references:
+        if named or key is None or not stored:
             return
         provider = _credential_provider(key.replace("-", "_"))
-        stored = [name for name, _ in references if not name.startswith("env.")]
-        if provider is not None and stored:
+        if provider is not None:
             self.add(provider, CloudMethod.STATIC, Location(self.wf.path, line, col),
-                     f"{stored[0]} in {where}")
+                     f"{stored[0][0]} in {where}")
 
 
 def _cloud_access(wf: _Workflow) -> tuple[list[CloudAccess], list[str]]:
@@ -658,30 +664,33 @@ def _step_label(step: _Step) -> str:
     return "run step" if step.run is not None else f"step {step.index + 1}"
 
 
+def _step_capabilities(wf: _Workflow, job_ref: str, step: _Step) -> list[Capability]:
+    """What one step gives the pipeline, by its action, its script and its condition."""
+    found: list[Capability] = []
+    if step.action is not None:
+        uses_at = wf.location(step.node.value_mark("uses"))
+        found.extend(Capability(kind, uses_at, detail, job_ref)
+                     for kind, detail in recognise_action(step.action))
+    if step.run is not None:
+        found.extend(
+            Capability(kind, Location(wf.path, step.run_line + offset), detail, job_ref)
+            for kind, detail, offset in recognise_script(step.run)
+        )
+    condition = step.node.get("if")
+    if (isinstance(condition, str) and _FAILURE_CONDITION.search(condition)
+            and not any(c.kind is CapabilityKind.FAILURE_ALERT for c in found)):
+        found.append(Capability(
+            CapabilityKind.FAILURE_ALERT, wf.location(step.node.value_mark("if")),
+            f"on failure: {_step_label(step)}", job_ref,
+        ))
+    return found
+
+
 def _capabilities(wf: _Workflow) -> list[Capability]:
-    """Capabilities of every job, also kept on each `_Job` for the deploy analysis."""
+    """Capabilities of the steps, then those of each job as a whole."""
     out: list[Capability] = []
     for job in wf.jobs:
-        for step in job.steps or ():
-            found: list[Capability] = []
-            if step.action is not None:
-                uses_at = wf.location(step.node.value_mark("uses"))
-                found.extend(Capability(kind, uses_at, detail, job.ref)
-                             for kind, detail in recognise_action(step.action))
-            if step.run is not None:
-                found.extend(
-                    Capability(kind, Location(wf.path, step.run_line + offset), detail, job.ref)
-                    for kind, detail, offset in recognise_script(step.run)
-                )
-            condition = step.node.get("if")
-            if (isinstance(condition, str) and _FAILURE_CONDITION.search(condition)
-                    and not any(c.kind is CapabilityKind.FAILURE_ALERT for c in found)):
-                found.append(Capability(
-                    CapabilityKind.FAILURE_ALERT, wf.location(step.node.value_mark("if")),
-                    f"on failure: {_step_label(step)}", job.ref,
-                ))
-            job.capabilities.extend((step.index, c) for c in found)
-            out.extend(found)
+        out.extend(c for _, c in job.capabilities)
         condition = job.node.get("if")
         if (isinstance(condition, str) and _FAILURE_CONDITION.search(condition)
                 and (job.steps or job.node.get("uses"))):

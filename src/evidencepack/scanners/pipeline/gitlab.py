@@ -408,6 +408,11 @@ class _Line:
     section: str
     text: str
     location: Location
+    recognised: tuple[tuple[CapabilityKind, str], ...] = ()
+    """What the item does, with the job's variables expanded."""
+
+    def does(self, kind: CapabilityKind) -> bool:
+        return any(k is kind for k, _ in self.recognised)
 
 
 @dataclass
@@ -438,7 +443,15 @@ class _JobView:
         source, node = chain[0]
         job = cls(name, source, node, chain, ancestors, config)
         job.runs = not _never_runs(job.find("rules"))
-        job.lines = list(_script_lines(job))
+        variables = job.variables()
+        job.lines = [
+            _Line(
+                line.section, line.text, line.location,
+                # `make $MAKE_CHECK_ARGS` runs the tests its variable names.
+                tuple((k, d) for k, d, _ in recognise_script(_expand(line.text, variables))),
+            )
+            for line in _script_lines(job)
+        ]
         job.capabilities = _job_capabilities(job)
         return job
 
@@ -653,10 +666,8 @@ def _job_capabilities(job: _JobView) -> list[Capability]:
     identity_kinds = {kind for kind, _, _ in identity}
     found: list[Capability] = []
     seen: set[tuple[CapabilityKind, str]] = set()
-    variables = job.variables()
     for line in job.lines:
-        # `make $MAKE_CHECK_ARGS` runs the tests its variable names.
-        for kind, detail, _ in recognise_script(_expand(line.text, variables)):
+        for kind, detail in line.recognised:
             if detail == _GENERIC_ANALYZER_DETAIL and kind not in identity_kinds:
                 continue
             if (kind, detail) not in seen:
@@ -841,12 +852,11 @@ def _oidc(job: _JobView, out: _Results) -> set[str]:
 def _aws_web_identity(job: _JobView) -> Location | None:
     """Where AWS_ROLE_ARN is set or used, when AWS_WEB_IDENTITY_TOKEN_FILE is too."""
     places: dict[str, Location] = {}
-    for source, node in job.chain:
-        variables = node.get("variables")
-        if isinstance(variables, YMap):
-            for name in _AWS_WEB_IDENTITY_VARIABLES:
-                if name in variables:
-                    places.setdefault(name, source.key_at(variables, name))
+    maps = [(s, n["variables"]) for s, n in job.chain if isinstance(n.get("variables"), YMap)]
+    for source, variables in maps + job.config.global_variables():
+        for name in _AWS_WEB_IDENTITY_VARIABLES:
+            if name in variables:
+                places.setdefault(name, source.key_at(variables, name))
     for line in job.lines:
         for name in _AWS_WEB_IDENTITY_VARIABLES:
             if re.search(rf"\b{name}\b", line.text):
@@ -1045,10 +1055,7 @@ def _deploy(
         reasons.append(f"environment {environment.name or '(unnamed)'}")
     reasons.extend(
         dict.fromkeys(
-            detail
-            for line in job.lines
-            for kind, detail, _ in recognise_script(line.text)
-            if kind is K.DEPLOY
+            detail for line in job.lines for kind, detail in line.recognised if kind is K.DEPLOY
         )
     )
     stage = job.stage()
@@ -1078,8 +1085,7 @@ def _verify_lines(job: _JobView) -> list[tuple[int, Location]]:
     return [
         (index, line.location)
         for index, line in enumerate(job.lines)
-        if line.section != "after_script"
-        and any(kind is K.VERIFY_SIGNATURE for kind, _, _ in recognise_script(line.text))
+        if line.section != "after_script" and line.does(K.VERIFY_SIGNATURE)
     ]
 
 
@@ -1088,11 +1094,7 @@ def _verification(
 ) -> Location | None:
     """A signature check that has run by the time the job deploys, if any."""
     first_deploy = next(
-        (
-            index for index, line in enumerate(job.lines)
-            if any(kind is K.DEPLOY for kind, _, _ in recognise_script(line.text))
-        ),
-        None,
+        (index for index, line in enumerate(job.lines) if line.does(K.DEPLOY)), None
     )
     for index, location in _verify_lines(job):
         if first_deploy is None or index < first_deploy:

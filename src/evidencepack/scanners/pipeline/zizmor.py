@@ -103,9 +103,11 @@ def run_zizmor(
     version = zizmor_version(binary)
     if not paths:
         return ZizmorRun((), version, b"", None)
+    # A repository's own zizmor config and inline ignore comments would silence findings
+    # without a recorded reason; evidencepack's policy `allow:` list is the place for that.
     command = [
         binary, "--offline", "--format", "json", "--persona", persona,
-        "--no-progress", "--color", "never", "--", *paths,
+        "--no-progress", "--color", "never", "--no-config", "--no-ignores", "--", *paths,
     ]
     try:
         done = subprocess.run(
