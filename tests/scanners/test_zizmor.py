@@ -73,11 +73,13 @@ def test_real_run_reports_unpinned_action_and_template_injection(tmp_path: Path)
     assert isinstance(json.loads(run.raw), list)
 
 
-def test_inline_ignore_comments_are_honoured(tmp_path: Path) -> None:
+def test_inline_ignore_comments_do_not_hide_findings(tmp_path: Path) -> None:
+    # An exception needs a recorded reason (the policy's `allow:`), not a silent comment.
     root = checkout(tmp_path, "zizmor-ignore-comment.yml")
+    (root / "zizmor.yml").write_text("rules:\n  unpinned-uses:\n    disable: true\n")
     run = run_zizmor(root, [WORKFLOW])
     assert run.error is None
-    assert "zizmor/unpinned-uses" not in {f.rule for f in run.findings}
+    assert "zizmor/unpinned-uses" in {f.rule for f in run.findings}
 
 
 def test_a_workflow_zizmor_rejects_is_an_error_not_a_clean_audit(tmp_path: Path) -> None:
@@ -153,4 +155,7 @@ def test_report_conversion(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
         ("zizmor/a", Severity.INFO, Location(".github/workflows/x.yml", 1, 1),
          "a description", "low"),
         ("zizmor/b", Severity.INFO, Location("sub/w.yml", 1, 1), "b description", "low"),
+        ("zizmor/c", Severity.HIGH, Location(WORKFLOW, 1, 1),
+         "c description (a zizmor ignore comment is not an accepted exception: use the "
+         "policy's allow list)", "low"),
     ]

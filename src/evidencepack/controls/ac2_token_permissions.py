@@ -58,7 +58,7 @@ class TokenPermissions(Control):
             return Outcome(
                 Status.ERROR,
                 "GitLab job token permissions are a project setting, not configuration; "
-                + needs_platform(evidence, "the CI_JOB_TOKEN scope"),
+                + needs_platform(evidence, "the CI_JOB_TOKEN scope", "GitLab"),
                 extra,
                 files,
             )
@@ -76,15 +76,15 @@ class TokenPermissions(Control):
         if "gitlab" in pipeline.platforms:
             return guard_unparsed(Outcome(
                 Status.ERROR,
-                f"all {plural(count, 'GitHub workflow')} set explicit, minimal permissions; "
-                + needs_platform(evidence, "GitLab's CI_JOB_TOKEN scope"),
+                f"every GitHub workflow ({count}) sets explicit, minimal permissions; "
+                + needs_platform(evidence, "GitLab's CI_JOB_TOKEN scope", "GitLab"),
                 extra,
                 files,
             ), evidence)
         return guard_unparsed(Outcome(
             Status.PASS,
-            f"all {plural(count, 'workflow')} set explicit permissions and no job holds a "
-            "write scope it does not use",
+            f"every workflow ({count}) sets explicit permissions and no job holds a write "
+            "scope it does not use",
             extra,
             files,
         ), evidence)

@@ -137,9 +137,9 @@ def platform_name(evidence: Evidence) -> str:
     return "GitHub"
 
 
-def needs_platform(evidence: Evidence, what: str) -> str:
+def needs_platform(evidence: Evidence, what: str, platform: str | None = None) -> str:
     """The reason a platform-only fact is missing, e.g. `no GitHub token: ... not observed`."""
-    return f"no {platform_name(evidence)} token: {what} not observed"
+    return f"no {platform or platform_name(evidence)} token: {what} not observed"
 
 
 def accept(

@@ -76,14 +76,12 @@ def compare(policy: Policy, pipeline: PipelineAnalysis) -> list[Comparison]:
         "deploys only from production branches" if not outside else "; ".join(outside[:3]),
         not outside,
     ))
-    short = sorted(
-        (days, loc) for loc, days in pipeline.artifact_retention_days
-        if days < policy.logs.retention_days
-    )
+    # Only artifact retention is in the configuration; the platform's log retention is not.
+    kept = sorted((days, loc) for loc, days in pipeline.artifact_retention_days)
+    shortest = f"artifacts kept {kept[0][0]} days at {kept[0][1]}" if kept else None
     out.append(Comparison(
-        "logs.retention_days", str(policy.logs.retention_days),
-        f"artifacts kept {short[0][0]} days at {short[0][1]}" if short else None,
-        not short,
+        "logs.retention_days", str(policy.logs.retention_days), shortest,
+        not kept or kept[0][0] >= policy.logs.retention_days,
     ))
     for key, value in (
         ("approvals.required", str(policy.approvals.required)),

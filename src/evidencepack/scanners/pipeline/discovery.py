@@ -6,9 +6,9 @@ import fnmatch
 import hashlib
 from pathlib import Path
 
+from ...errors import YamlError
 from ...model import Finding, Location, Severity
 from ...sources.repository import Checkout, read_inside
-from ...errors import YamlError
 from ...yamltree import parse_yaml
 from .codeowners import CODEOWNERS_LOCATIONS
 from .gitlab import local_includes

@@ -63,6 +63,10 @@ _DEPLOY_STAGE_WORDS = frozenset(
 
 # GitLab stops resolving `extends:` beyond this many levels; so do we.
 _MAX_EXTENDS_DEPTH = 11
+# Bounds that keep hostile `!reference` fan-out and self-referring variables linear.
+_MAX_REFERENCE_DEPTH = 10
+_MAX_SCRIPT_NODES = 10_000
+_MAX_EXPANDED_CHARS = 20_000
 
 # Job names GitLab's security templates define. A job with one of these names, or one that
 # extends one, is that scanner even when the template itself is included remotely.
@@ -421,7 +425,7 @@ class _JobView:
 
     name: str
     source: _Source
-    node: YMap
+    """The file whose definition of the job wins (the main file when it defines it)."""
     chain: list[tuple[_Source, YMap]]
     ancestors: list[str]
     config: _Config
@@ -440,8 +444,7 @@ class _JobView:
     @classmethod
     def analyse(cls, config: _Config, name: str, out: _Results) -> _JobView:
         chain, ancestors = _resolve_extends(config, name, out)
-        source, node = chain[0]
-        job = cls(name, source, node, chain, ancestors, config)
+        job = cls(name, chain[0][0], chain, ancestors, config)
         job.runs = not _never_runs(job.find("rules"))
         variables = job.variables()
         job.lines = [
@@ -596,7 +599,7 @@ def _expand(text: str, variables: dict[str, str]) -> str:
         expanded = _VARIABLE_REFERENCE.sub(
             lambda m: variables.get(m.group(1) or m.group(2) or "", m.group(0)), text
         )
-        if expanded == text:
+        if expanded == text or len(expanded) > _MAX_EXPANDED_CHARS:
             break
         text = expanded
     return text
@@ -608,6 +611,7 @@ def _expand(text: str, variables: dict[str, str]) -> str:
 
 
 def _script_lines(job: _JobView) -> Iterator[_Line]:
+    budget = [_MAX_SCRIPT_NODES]
     for section in ("before_script", "script", "after_script"):
         found = job.find(section)
         if found is None:
@@ -616,28 +620,33 @@ def _script_lines(job: _JobView) -> Iterator[_Line]:
         if isinstance(value, str):
             yield _Line(section, value, source.value_at(node, section))
         elif isinstance(value, YSeq):
-            yield from _sequence_lines(job, section, source, value, 0)
+            yield from _sequence_lines(job, section, source, value, 0, budget)
 
 
 def _sequence_lines(
-    job: _JobView, section: str, source: _Source, items: YSeq, depth: int
+    job: _JobView, section: str, source: _Source, items: YSeq, depth: int, budget: list[int]
 ) -> Iterator[_Line]:
-    if depth > 10:
+    """Script items, nested lists flattened; `budget` counts the nodes still to walk."""
+    budget[0] -= 1
+    if depth > _MAX_REFERENCE_DEPTH or budget[0] < 0:
         return
     reference = _reference(job.config, items) if depth else None
     if reference is not None:
         ref_source, owner, key = reference
         value = owner[key]
         if isinstance(value, YSeq):
-            yield from _sequence_lines(job, section, ref_source, value, depth + 1)
+            yield from _sequence_lines(job, section, ref_source, value, depth + 1, budget)
         elif isinstance(value, str):
             yield _Line(section, value, ref_source.value_at(owner, key))
         return
     for index, item in enumerate(items):
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
         if isinstance(item, str):
             yield _Line(section, item, source.at(items.item_mark(index)))
         elif isinstance(item, YSeq):
-            yield from _sequence_lines(job, section, source, item, depth + 1)
+            yield from _sequence_lines(job, section, source, item, depth + 1, budget)
 
 
 def _reference(config: _Config, items: YSeq) -> tuple[_Source, YMap, str] | None:

@@ -139,7 +139,9 @@ def run_zizmor(
     findings = tuple(
         finding
         for item in report
-        if isinstance(item, dict) and not item.get("ignored")
+        # `ignored` marks an ignore comment zizmor saw; with --no-ignores it still reports
+        # the finding, and so do we (the message says the comment was not honoured).
+        if isinstance(item, dict)
         for finding in [_finding(item, resolved_root)]
         if finding is not None
     )
@@ -175,11 +177,14 @@ def _finding(item: dict[str, Any], root: Path) -> Finding | None:
         annotation = str(symbolic.get("annotation") or "")
         location = _location(primary, root)
     desc = str(item.get("desc") or ident)
+    message = f"{desc}: {annotation}" if annotation else desc
+    if item.get("ignored"):
+        message += " (a zizmor ignore comment is not an accepted exception: use the policy's allow list)"
     confidence = determinations.get("confidence")
     url = item.get("url")
     return Finding(
         rule=f"zizmor/{ident}",
-        message=f"{desc}: {annotation}" if annotation else desc,
+        message=message,
         severity=_SEVERITIES.get(str(determinations.get("severity")), Severity.INFO),
         location=location,
         help_uri=url if isinstance(url, str) else None,
