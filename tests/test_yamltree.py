@@ -88,7 +88,7 @@ def test_merge_key_bomb_is_rejected() -> None:
     lines = ["m0: &m0 {" + ", ".join(f"k{j}: v" for j in range(50)) + "}"]
     for i in range(1, 40):
         lines.append(f"m{i}: &m{i}\n  <<: *m{i - 1}\n  x{i}: *m{i - 1}")
-    with pytest.raises(YamlError, match="alias bomb|expand"):
+    with pytest.raises(YamlError, match=r"alias bomb|expand"):
         parse_yaml("\n".join(lines))
 
 

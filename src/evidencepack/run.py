@@ -128,6 +128,8 @@ def run(
         pipeline=report.analysis if report else None,
         pipeline_error=pipeline_error,
         config_evidence=tuple(sorted(n for n in files if n.startswith(EVIDENCE_CONFIG_DIR))),
+        available=frozenset(files),
+        policy_path=_relative(policy.source, checkout.root),
     )
     results = evaluate_all(evidence)
     store = LocalStore(options.store)
@@ -196,7 +198,7 @@ def _evidence_files(
         analysis = report.analysis.to_json()
         analysis["redacted_values"] = redactions
         files[EVIDENCE_PIPELINE] = json_bytes(analysis)
-        if report.zizmor_json is not None:
+        if report.zizmor_json:
             # zizmor quotes the source lines it flags, which may hold a literal credential.
             files[EVIDENCE_ZIZMOR] = redact(_pretty_json(report.zizmor_json)).text.encode()
     if policy.source is not None:

@@ -36,6 +36,10 @@ class Evidence:
     """Settings and review history read from the platform's API; None without a token."""
     config_evidence: tuple[str, ...] = field(default=())
     """Pack-relative paths of the copies of the pipeline configuration files."""
+    available: frozenset[str] | None = None
+    """Every evidence file the pack will hold; references to others are dropped."""
+    policy_path: str | None = None
+    """The policy file, relative to the repository root; None for the defaults."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def accept(
 
 def expired_allowances(control: str, evidence: Evidence) -> tuple[Finding, ...]:
     """Informational findings for allow-list entries of `control` that have expired."""
-    policy_path = evidence.policy.source
+    policy_path = evidence.policy_path
     out = []
     for a in evidence.policy.allow:
         if a.control == control and a.expired(evidence.today):

@@ -6,7 +6,17 @@ from typing import ClassVar
 
 from ..model import Severity, Status
 from ..scanners.pipeline.model import Capability, CapabilityKind
-from .base import Control, Evidence, Outcome, no_pipeline, pipeline_evidence, unparsed, where
+from .base import (
+    Control,
+    Evidence,
+    Outcome,
+    accept,
+    expired_allowances,
+    no_pipeline,
+    pipeline_evidence,
+    unparsed,
+    where,
+)
 
 
 class CapabilityControl(Control):
@@ -55,9 +65,17 @@ class CapabilityControl(Control):
                 files,
             )
         rule = f"no-{self.capability.value}"
-        return Outcome(
-            Status.FAIL,
-            f"no step in the pipeline {self.does}",
-            (self.finding(rule, f"no step in the pipeline {self.does}", Severity.HIGH),),
-            files,
-        )
+        finding = self.finding(rule, f"no step in the pipeline {self.does}", Severity.HIGH)
+        open_, accepted = accept(self.id, (finding,), evidence)
+        expired = expired_allowances(self.id, evidence)
+        if accepted:
+            # An accepted absence is a recorded exception, not a pass.
+            return Outcome(
+                Status.NOT_APPLICABLE,
+                f"no step in the pipeline {self.does}; accepted by the policy: "
+                f"{accepted[0].allowed_by}",
+                (*accepted, *expired),
+                files,
+            )
+        return Outcome(Status.FAIL, f"no step in the pipeline {self.does}", (*open_, *expired),
+                       files)

@@ -112,7 +112,7 @@ class AsBuilt(Control):
             return missing
         assert evidence.pipeline is not None
         comparisons = compare(evidence.policy, evidence.pipeline)
-        source = evidence.policy.source
+        source = evidence.policy_path
         policy_location = Location(source) if source else None
         differences = [
             self.finding(

@@ -69,6 +69,8 @@ def evaluate(control_: Control, evidence: Evidence) -> ControlResult:
             f"({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
         )
         findings, files = (), ()
+    if evidence.available is not None:
+        files = tuple(f for f in files if f in evidence.available)
     return ControlResult(
         control_id=control_.id,
         title=control_.title,
