@@ -195,7 +195,8 @@ def test_repository_without_commits(tmp_path: Path) -> None:
     ("policy", "fragment"),
     [
         ("approvals:\n  requierd: 2\n", "evidencepack.yml:2:3: unknown key 'approvals.requierd'"),
-        ("approvals:\n  required: two\n", "evidencepack.yml:2:13: 'approvals.required' must be a whole number"),
+        ("approvals:\n  required: two\n",
+         "evidencepack.yml:2:13: 'approvals.required' must be a whole number"),
         ("production_branches: 3\n", "'production_branches' must be a list of strings"),
         ("enforce: [XX-9]\n", "'enforce' names unknown control XX-9"),
         ("allow:\n  - control: HD-1\n", "needs a non-empty 'reason'"),

@@ -59,7 +59,6 @@ _COMMANDS: tuple[_Pattern, ...] = (
     _cmd(K.DEPENDENCY_SCAN, r"bundle[-\s]audit\b", "bundler-audit"),
     _cmd(K.DEPENDENCY_SCAN, r"snyk\s+test\b", "snyk"),
     _cmd(K.DEPENDENCY_SCAN, r"dependency-check(?:\.sh)?\b", "OWASP dependency-check"),
-    _cmd(K.DEPENDENCY_SCAN, r"/analyzer\s+run\b", "GitLab dependency scanning analyzer"),
     _cmd(K.DEPENDENCY_SCAN, r"evidencepack\s+scan\s+deps\b", "evidencepack scan deps"),
     # Secret scanning
     _cmd(K.SECRET_SCAN, r"gitleaks\b", "gitleaks"),

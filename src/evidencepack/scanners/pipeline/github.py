@@ -16,6 +16,7 @@ from typing import Any
 from ...model import Finding, Location, Severity
 from ...yamltree import YMap, YSeq
 from .capabilities import action_name, recognise_action, recognise_script
+from .credentials import credential_provider
 from .model import (
     Capability,
     CapabilityKind,
@@ -31,21 +32,6 @@ from .model import (
 # --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
-
-# Secret, variable, env and input names that hold long-lived cloud credentials. Matched
-# on whole `_`-separated words so `PROD_AWS_ACCESS_KEY_ID` counts and `AWS_ROLE_ARN` not.
-_CLOUD_CREDENTIAL_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (provider, re.compile(rf"(?:^|_)(?:{pattern})(?:_|$)", re.IGNORECASE))
-    for provider, pattern in (
-        ("aws", r"AWS_ACCESS_KEY(?:_ID)?|AWS_SECRET_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN"),
-        ("azure", r"AZURE_CREDENTIALS|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET"
-                  r"|AZURE_SP_CREDENTIALS?"),
-        ("gcp", r"GCP_SA_KEY|GCP_CREDENTIALS|GCP_SA_JSON|GOOGLE_CREDENTIALS"
-                r"|GOOGLE_APPLICATION_CREDENTIALS(?:_JSON)?|GCLOUD_SERVICE_KEY|GCLOUD_AUTH"
-                r"|\w*SERVICE_ACCOUNT_(?:KEY|JSON)|\w+_SA_KEY|FIREBASE_SERVICE_ACCOUNT\w*"),
-    )
-)
-
 
 @dataclass(frozen=True)
 class _CloudAction:
@@ -386,13 +372,6 @@ def analyze_github(files: Sequence[ConfigFile]) -> PlatformFindings:
 # --------------------------------------------------------------------------------------
 
 
-def _credential_provider(name: str) -> str | None:
-    for provider, pattern in _CLOUD_CREDENTIAL_NAMES:
-        if pattern.search(name):
-            return provider
-    return None
-
-
 def _references(value: str) -> Iterator[tuple[str, int]]:
     """`secrets.NAME` / `vars.NAME` / `env.NAME` references in `value`, with their offsets."""
     for match in _CONTEXT_REFERENCE.finditer(value):
@@ -444,7 +423,7 @@ class _CloudCollector:
                   if not name.startswith("env.")]
         named = False
         for name, offset in stored:
-            provider = _credential_provider(name.split(".", 1)[1])
+            provider = credential_provider(name.split(".", 1)[1])
             if provider is None:
                 continue
             named = True
@@ -454,7 +433,7 @@ class _CloudCollector:
                      f"{name} in {where}")
         if named or key is None or not stored:
             return
-        provider = _credential_provider(key.replace("-", "_"))
+        provider = credential_provider(key.replace("-", "_"))
         if provider is not None:
             self.add(provider, CloudMethod.STATIC, Location(self.wf.path, line, col),
                      f"{stored[0][0]} in {where}")

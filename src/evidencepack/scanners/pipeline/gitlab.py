@@ -21,6 +21,7 @@ from typing import Any
 from ...model import Finding, Location, Severity
 from ...yamltree import Mark, YMap, YSeq
 from .capabilities import recognise_gitlab_template, recognise_image, recognise_script
+from .credentials import credential_provider
 from .model import (
     Capability,
     CapabilityKind,
@@ -92,23 +93,6 @@ _REPORT_KINDS: dict[str, CapabilityKind] = {
     "container_scanning": K.DEPENDENCY_SCAN,
     "cyclonedx": K.SBOM,
 }
-
-# `/analyzer run` is the entry point of every GitLab security analyzer (SAST and secret
-# detection too), so the script table's dependency-scan reading of it only holds when the
-# job is otherwise known to be a dependency scanner.
-_GENERIC_ANALYZER_DETAIL = "GitLab dependency scanning analyzer"
-
-# Variable names that hold long-lived cloud credentials, matched on whole `_`-separated
-# words so `PROD_AWS_SECRET_ACCESS_KEY` counts and `AWS_ROLE_ARN` does not.
-_STATIC_CREDENTIAL_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (provider, re.compile(rf"^(?:\w+_)?(?:{pattern})$"))
-    for provider, pattern in (
-        ("aws", r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SECRET_KEY"),
-        ("azure", r"AZURE_CLIENT_SECRET|AZURE_CREDENTIALS|ARM_CLIENT_SECRET"),
-        ("gcp", r"GCP_SA_KEY|GOOGLE_CREDENTIALS|GOOGLE_APPLICATION_CREDENTIALS"
-                r"|GCLOUD_SERVICE_KEY|\w*SERVICE_ACCOUNT_KEY"),
-    )
-)
 
 # A credential-file path that workload identity federation also uses (it points at a
 # generated credential configuration), so it is not a static key in a federated job.
@@ -672,13 +656,10 @@ def _reference(config: _Config, items: YSeq) -> tuple[_Source, YMap, str] | None
 
 def _job_capabilities(job: _JobView) -> list[Capability]:
     identity = list(_identity(job))
-    identity_kinds = {kind for kind, _, _ in identity}
     found: list[Capability] = []
     seen: set[tuple[CapabilityKind, str]] = set()
     for line in job.lines:
         for kind, detail in line.recognised:
-            if detail == _GENERIC_ANALYZER_DETAIL and kind not in identity_kinds:
-                continue
             if (kind, detail) not in seen:
                 seen.add((kind, detail))
                 found.append(Capability(kind, line.location, detail, job.id))
@@ -773,12 +754,7 @@ def _environment(job: _JobView) -> _Environment | None:
 
 
 def _static_provider(name: Any) -> str | None:
-    if not isinstance(name, str):
-        return None
-    for provider, pattern in _STATIC_CREDENTIAL_NAMES:
-        if pattern.match(name):
-            return provider
-    return None
+    return credential_provider(name) if isinstance(name, str) else None
 
 
 def _cloud_access(job: _JobView, out: _Results) -> None:
