@@ -129,3 +129,11 @@ def test_empty_document_is_none() -> None:
 
 def test_only_the_first_document_is_read() -> None:
     assert parse_yaml("a: 1\n---\nb: 2\n").root == {"a": 1}
+
+
+def test_a_later_document_can_be_read() -> None:
+    text = "spec:\n  inputs:\n    stage: {default: test}\n---\njob:\n  script: [pytest]\n"
+    second = parse_yaml(text, document=1).root
+    assert list(second) == ["job"]
+    assert second.key_mark("job") == (5, 1)
+    assert parse_yaml(text, document=2).root is None

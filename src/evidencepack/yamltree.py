@@ -144,16 +144,22 @@ class _Frame:
 _NO_KEY = object()
 
 
-def parse_yaml(text: str, *, source: str = "<string>") -> YamlDocument:
-    """Parse the first document of `text`; raise `YamlError` with file:line on any problem."""
+def parse_yaml(text: str, *, source: str = "<string>", document: int = 0) -> YamlDocument:
+    """Parse one document of `text` (the first by default); raise `YamlError` with file:line."""
     yaml = YAML(typ="safe")
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Frame] = []
     root: Any = None
     have_root = False
+    current = -1
     try:
         for event in yaml.parse(text):
-            if isinstance(event, StreamStartEvent | DocumentStartEvent):
+            if isinstance(event, DocumentStartEvent):
+                current += 1
+                continue
+            if current < document and not isinstance(event, StreamEndEvent):
+                continue
+            if isinstance(event, StreamStartEvent):
                 continue
             if isinstance(event, DocumentEndEvent | StreamEndEvent):
                 if have_root:

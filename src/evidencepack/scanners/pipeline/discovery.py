@@ -53,6 +53,9 @@ def read_config(checkout: Checkout, relpath: str, kind: ConfigKind, max_bytes: i
         return ConfigFile(relpath, kind, read.size, digest, False, False, text=text)
     try:
         document = parse_yaml(text, source=relpath).root
+        if kind is ConfigKind.GITLAB_CI and isinstance(document, dict) and set(document) == {"spec"}:
+            # A CI/CD component or input-taking file: a `spec:` header document, then the jobs.
+            document = parse_yaml(text, source=relpath, document=1).root
     except YamlError as exc:
         line, column = _position(exc.message, relpath)
         return ConfigFile(relpath, kind, read.size, digest, False, False, text=text,
