@@ -16,7 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .controls.registry import CONTROLS
 from .errors import EvidencepackError, InputError
 from .model import Finding, Severity, Status
 from .policy import DEFAULT_POLICY_TEXT, POLICY_FILENAME, default_policy
@@ -362,6 +361,8 @@ def store_verify(store: Path) -> None:
 @main.command("controls")
 def list_controls() -> None:
     """List the control catalog."""
+    from .controls.registry import CONTROLS
+
     table = Table(title="evidencepack controls", title_justify="left")
     table.add_column("Id", no_wrap=True)
     table.add_column("Title")

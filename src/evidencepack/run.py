@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -24,7 +23,7 @@ from .controls.base import (
 from .controls.registry import CONTROL_IDS, evaluate_all
 from .errors import EvidencepackError, PolicyError
 from .model import ControlResult, Status
-from .pack.build import BuiltPack, build_pack, json_bytes
+from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
 from .scanners.pipeline import PipelineReport, analyze_pipeline
@@ -197,10 +196,12 @@ def _evidence_files(
             files[f"{EVIDENCE_CONFIG_DIR}/{config.path}"] = redacted.text.encode("utf-8")
         analysis = report.analysis.to_json()
         analysis["redacted_values"] = redactions
-        files[EVIDENCE_PIPELINE] = json_bytes(analysis)
+        # Machine evidence, possibly large: compact JSON keeps the run fast.
+        files[EVIDENCE_PIPELINE] = compact_json_bytes(analysis)
         if report.zizmor_json:
             # zizmor quotes the source lines it flags, which may hold a literal credential.
-            files[EVIDENCE_ZIZMOR] = redact(_pretty_json(report.zizmor_json)).text.encode()
+            text = report.zizmor_json.decode("utf-8", "replace")
+            files[EVIDENCE_ZIZMOR] = redact(text).text.encode("utf-8")
     if policy.source is not None:
         text = Path(policy.source).read_text(encoding="utf-8")
         files[f"{EVIDENCE_CONFIG_DIR}/{POLICY_FILENAME}"] = redact(text).text.encode("utf-8")
@@ -215,9 +216,3 @@ def _evidence_files(
     files[EVIDENCE_SUBJECT] = json_bytes({"subject": subject, "ci_variables": recorded})
     return files
 
-
-def _pretty_json(raw: bytes) -> str:
-    try:
-        return json_bytes(json.loads(raw)).decode("utf-8")
-    except ValueError:
-        return raw.decode("utf-8", "replace")

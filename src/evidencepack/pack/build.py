@@ -33,6 +33,12 @@ def json_bytes(value: Any) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
+def compact_json_bytes(value: Any) -> bytes:
+    """Sorted, compact JSON for large machine-read evidence (the C encoder, no indent)."""
+    return (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            + "\n").encode()
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -18,27 +18,31 @@ class Redaction:
     count: int
 
 
-_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-        r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
-        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
-        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
-        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
-        r"\bglpat-[A-Za-z0-9_-]{20,}",
-        r"\bglrt-[A-Za-z0-9_-]{20,}",
-        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-        r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}",
-        r"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}",
-        r"\bAIza[0-9A-Za-z_-]{35}\b",
-        r"\bnpm_[A-Za-z0-9]{36}\b",
-        r"\bpypi-AgE[A-Za-z0-9_-]{50,}",
-        r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}",
+# (needles, pattern): a pattern only runs on text that holds one of its needles (compared
+# in lower case), which keeps redaction cheap on the many files that hold no credential.
+_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (needles, re.compile(pattern))
+    for needles, pattern in (
+        (("private key",), r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+                           r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
+        (("a3t", "akia", "asia", "abia", "acca"),
+         r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b"),
+        (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
+        (("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+        (("glpat-",), r"\bglpat-[A-Za-z0-9_-]{20,}"),
+        (("glrt-",), r"\bglrt-[A-Za-z0-9_-]{20,}"),
+        (("xox",), r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        (("hooks.slack.com",), r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}"),
+        (("_live_",), r"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}"),
+        (("aiza",), r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        (("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
+        (("pypi-age",), r"\bpypi-AgE[A-Za-z0-9_-]{50,}"),
+        (("sk-",), r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}"),
         # A value assigned to a name that says it is secret, e.g. aws_secret_access_key: ...
-        r"(?i)secret_access_key[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+        (("secret_access_key",),
+         r"(?i)secret_access_key[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"),
         # The password of a URL such as postgres://user:password@host.
-        r"(?i)[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<v>[^\s@/]{3,})@",
+        (("://",), r"(?i)[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<v>[^\s@/]{3,})@"),
     )
 )
 
@@ -59,7 +63,10 @@ def _mask(match: re.Match[str]) -> str:
 def redact(text: str) -> Redaction:
     """Replace every recognised credential in `text`; count the replacements."""
     total = 0
-    for pattern in _PATTERNS:
+    lowered = text.lower()
+    for needles, pattern in _PATTERNS:
+        if not any(needle in lowered for needle in needles):
+            continue
         text, count = pattern.subn(_mask, text)
         total += count
     return Redaction(text, total)

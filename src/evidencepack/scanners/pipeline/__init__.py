@@ -11,7 +11,7 @@ from .discovery import discover
 from .github import analyze_github
 from .gitlab import analyze_gitlab
 from .model import ConfigKind, PipelineAnalysis
-from .zizmor import run_zizmor
+from .zizmor import start_zizmor
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,19 @@ class PipelineReport:
 def analyze_pipeline(checkout: Checkout, policy: Policy, *, run_hardening: bool = True) -> PipelineReport:
     """Everything the controls learn from the checkout's pipeline configuration."""
     files, notes = discover(checkout, policy.limits.max_config_bytes)
+    workflows = [f.path for f in files if f.kind is ConfigKind.GITHUB_WORKFLOW and f.analysable]
+    # zizmor skips an unparsable file with only a warning; those never reach it, since
+    # discovery already turned each into an error of its own. It audits while we analyse.
+    audit = (
+        start_zizmor(checkout.root, workflows, policy.hardening.zizmor_persona)
+        if workflows and run_hardening else None
+    )
     github = analyze_github(files)
     gitlab = analyze_gitlab(files)
     hardening = [*gitlab.hardening]
     engine, engine_error, raw = "", None, None
-    workflows = [f.path for f in files if f.kind is ConfigKind.GITHUB_WORKFLOW and f.analysable]
-    if workflows and run_hardening:
-        # zizmor skips an unparsable file with only a warning; those never reach it, since
-        # discovery already turned each into an error of its own.
-        zizmor = run_zizmor(checkout.root, workflows, policy.hardening.zizmor_persona)
+    if audit is not None:
+        zizmor = audit.result()
         engine, engine_error, raw = f"zizmor {zizmor.version}".strip(), zizmor.error, zizmor.raw
         hardening.extend(zizmor.findings)
     owned_paths = [f.path for f in files if f.kind is not ConfigKind.CODEOWNERS and f.tracked]

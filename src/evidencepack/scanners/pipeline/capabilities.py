@@ -22,10 +22,13 @@ class _Pattern:
     detail: str
 
 
+# A command starts a line, follows a shell separator or a wrapper such as `uv run`.
+_COMMAND_START = re.compile(r"(?:^|[;&|(`]|\$\(|\b(?:run|exec|xargs|sudo|then|do|time)\s+)\s*",
+                            re.MULTILINE)
+
+
 def _cmd(kind: CapabilityKind, pattern: str, detail: str) -> _Pattern:
-    # A command starts a line, follows a shell separator or a wrapper such as `uv run`.
-    prefix = r"(?:^|[;&|(`]|\$\(|\b(?:run|exec|xargs|sudo|then|do|time)\s+)\s*"
-    return _Pattern(kind, re.compile(prefix + pattern, re.MULTILINE), detail)
+    return _Pattern(kind, re.compile(pattern, re.MULTILINE), detail)
 
 
 _COMMANDS: tuple[_Pattern, ...] = (
@@ -179,16 +182,29 @@ _GITLAB_TEMPLATES: tuple[tuple[CapabilityKind, re.Pattern[str], str], ...] = tup
 )
 
 
+# Every command pattern at once: most command starts match none, and one C-level attempt
+# rules them out before the patterns are tried one by one (this runs on every step).
+_ANY_COMMAND = re.compile("|".join(f"(?:{p.regex.pattern})" for p in _COMMANDS), re.MULTILINE)
+
+
 def recognise_script(script: str) -> list[tuple[CapabilityKind, str, int]]:
     """Capabilities a shell script gives: (kind, detail, 0-based line offset in the script)."""
-    found: list[tuple[CapabilityKind, str, int]] = []
+    first: dict[int, int] = {}
+    for start in _COMMAND_START.finditer(script):
+        position = start.end()
+        if _ANY_COMMAND.match(script, position) is None:
+            continue
+        for index, pattern in enumerate(_COMMANDS):
+            if index not in first and pattern.regex.match(script, position):
+                first[index] = position
     seen: set[tuple[CapabilityKind, str]] = set()
-    for pattern in _COMMANDS:
-        match = pattern.regex.search(script)
-        if match is None or (pattern.kind, pattern.detail) in seen:
+    found: list[tuple[CapabilityKind, str, int]] = []
+    for index in sorted(first):
+        pattern = _COMMANDS[index]
+        if (pattern.kind, pattern.detail) in seen:
             continue
         seen.add((pattern.kind, pattern.detail))
-        found.append((pattern.kind, pattern.detail, script.count("\n", 0, match.start())))
+        found.append((pattern.kind, pattern.detail, script.count("\n", 0, first[index])))
     return found
 
 

@@ -40,6 +40,7 @@ _WITHHELD_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN", "GH_HO
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # zizmor's warning for an input that fails its schema validation (it then skips the file).
 _SKIPPED = re.compile(r"failed to (?:validate|load) file://(\S+?) as")
+_LOGGED_VERSION = re.compile(r"zizmor v(\d+\.\d+\.\d+\S*)")
 
 
 @dataclass(frozen=True)
@@ -93,47 +94,89 @@ def zizmor_version(binary: str, *, timeout: float = 30.0) -> str:
     return words[-1] if done.returncode == 0 and words else ""
 
 
+class ZizmorAudit:
+    """A zizmor run in progress, so the caller can work while it audits; `result()` waits."""
+
+    def __init__(self, root: Path, paths: Sequence[str], persona: str, timeout: float) -> None:
+        self._root = root
+        self._paths = tuple(paths)
+        self._timeout = timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._done: ZizmorRun | None = None
+        self._binary = find_zizmor()
+        if self._binary is None:
+            self._done = ZizmorRun((), "", b"", NOT_FOUND)
+            return
+        if not paths:
+            self._done = ZizmorRun((), zizmor_version(self._binary), b"", None)
+            return
+        # A repository's own zizmor config and inline ignore comments would silence findings
+        # without a recorded reason; evidencepack's policy `allow:` list is the place for that.
+        command = [
+            self._binary, "--offline", "--format", "json", "--persona", persona,
+            "--no-progress", "--color", "never", "--no-config", "--no-ignores", "--", *paths,
+        ]
+        try:
+            self._process = subprocess.Popen(
+                command, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=_environment(),
+            )
+        except OSError as exc:
+            self._done = ZizmorRun((), "", b"",
+                                   f"zizmor could not be started: {exc.strerror or exc}")
+
+    def result(self) -> ZizmorRun:
+        """Wait for zizmor and convert its report."""
+        if self._done is None:
+            assert self._process is not None and self._binary is not None
+            self._done = self._finish(self._process, self._binary)
+        return self._done
+
+    def _finish(self, process: subprocess.Popen[bytes], binary: str) -> ZizmorRun:
+        try:
+            stdout, raw_stderr = process.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return ZizmorRun((), zizmor_version(binary), b"",
+                             f"zizmor timed out after {self._timeout:g} seconds")
+        stderr = _ANSI.sub("", raw_stderr.decode("utf-8", "replace"))
+        # zizmor names its version in its first log line; ask it only when that is missing.
+        logged = _LOGGED_VERSION.search(stderr)
+        version = logged.group(1) if logged else zizmor_version(binary)
+        return _convert(stdout, stderr, process.returncode or 0, version, self._paths, self._root)
+
+
+def start_zizmor(
+    root: Path, paths: Sequence[str], persona: str = "regular", *, timeout: float = 300.0
+) -> ZizmorAudit:
+    """Start auditing `paths` (repository-relative) under `root` with zizmor, offline."""
+    return ZizmorAudit(root, paths, persona, timeout)
+
+
 def run_zizmor(
     root: Path, paths: Sequence[str], persona: str = "regular", *, timeout: float = 300.0
 ) -> ZizmorRun:
-    """Audit `paths` (repository-relative) under `root` with zizmor, offline."""
-    binary = find_zizmor()
-    if binary is None:
-        return ZizmorRun((), "", b"", NOT_FOUND)
-    version = zizmor_version(binary)
-    if not paths:
-        return ZizmorRun((), version, b"", None)
-    # A repository's own zizmor config and inline ignore comments would silence findings
-    # without a recorded reason; evidencepack's policy `allow:` list is the place for that.
-    command = [
-        binary, "--offline", "--format", "json", "--persona", persona,
-        "--no-progress", "--color", "never", "--no-config", "--no-ignores", "--", *paths,
-    ]
-    try:
-        done = subprocess.run(
-            command, cwd=root, capture_output=True, timeout=timeout, env=_environment(),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return ZizmorRun((), version, b"", f"zizmor timed out after {timeout:g} seconds")
-    except OSError as exc:
-        return ZizmorRun((), version, b"", f"zizmor could not be started: {exc.strerror or exc}")
+    """Audit `paths` (repository-relative) under `root` with zizmor, offline, and wait."""
+    return start_zizmor(root, paths, persona, timeout=timeout).result()
 
-    stderr = _ANSI.sub("", done.stderr.decode("utf-8", "replace"))
+
+def _convert(stdout: bytes, stderr: str, returncode: int, version: str,
+             paths: tuple[str, ...], root: Path) -> ZizmorRun:
     skipped = tuple(dict.fromkeys(_SKIPPED.findall(stderr)))
-    if done.returncode == _NO_INPUTS:
-        return ZizmorRun((), version, done.stdout, "zizmor audited none of the "
+    if returncode == _NO_INPUTS:
+        return ZizmorRun((), version, stdout, "zizmor audited none of the "
                          f"{len(paths)} workflow(s) given: {_reason(stderr)}", skipped)
-    if done.returncode not in _SUCCESS_CODES:
-        return ZizmorRun((), version, done.stdout,
-                         f"zizmor failed (exit {done.returncode}): {_reason(stderr)}", skipped)
+    if returncode not in _SUCCESS_CODES:
+        return ZizmorRun((), version, stdout,
+                         f"zizmor failed (exit {returncode}): {_reason(stderr)}", skipped)
     try:
-        report = json.loads(done.stdout)
+        report = json.loads(stdout)
     except ValueError:
-        return ZizmorRun((), version, done.stdout, "zizmor printed no valid JSON report",
+        return ZizmorRun((), version, stdout, "zizmor printed no valid JSON report",
                          skipped)
     if not isinstance(report, list):
-        return ZizmorRun((), version, done.stdout, "zizmor's JSON report is not a list",
+        return ZizmorRun((), version, stdout, "zizmor's JSON report is not a list",
                          skipped)
     resolved_root = root.resolve()
     findings = tuple(
@@ -145,7 +188,7 @@ def run_zizmor(
         for finding in [_finding(item, resolved_root)]
         if finding is not None
     )
-    return ZizmorRun(findings, version, done.stdout, None, skipped)
+    return ZizmorRun(findings, version, stdout, None, skipped)
 
 
 def _reason(stderr: str) -> str:
