@@ -22,9 +22,13 @@ class _Pattern:
     detail: str
 
 
-# A command starts a line, follows a shell separator or a wrapper such as `uv run`.
-_COMMAND_START = re.compile(r"(?:^|[;&|(`]|\$\(|\b(?:run|exec|xargs|sudo|then|do|time)\s+)\s*",
-                            re.MULTILINE)
+# A command starts a line, follows a shell separator or a wrapper such as `uv run`, and may
+# be called by a path (`.venv/bin/pytest`, `./node_modules/.bin/jest`).
+_COMMAND_START = re.compile(
+    r"(?:^|[;&|(`]|\$\(|\b(?:uv|poetry|pipenv|pdm|hatch|rye|npx|bundle|pnpm|yarn|bun)"
+    r"\s+(?:run|exec)\s+|\b(?:exec|xargs|sudo|then|do|time)\s+)\s*(?:[\w.~-]*/)*",
+    re.MULTILINE,
+)
 
 
 def _cmd(kind: CapabilityKind, pattern: str, detail: str) -> _Pattern:
