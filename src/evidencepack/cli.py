@@ -121,17 +121,17 @@ def run(path: Path, store: Path, key: Path | None, policy: Path | None, fmt: str
         }, indent=2))
     else:
         console = _console()
-        table = Table(title=f"evidencepack {pack.content.subject.repository or path} "
-                            f"@ {pack.content.subject.commit[:12]}", title_justify="left")
+        subject = pack.content.subject
+        name = subject.repository or path.resolve().name
+        table = Table(title=f"evidencepack: {name} @ {subject.commit[:12]}", title_justify="left")
         table.add_column("Control", no_wrap=True)
         table.add_column("Status", no_wrap=True)
-        table.add_column("Title")
         table.add_column("Why")
         for r in outcome.results:
             status = Text(str(r.status), style=STATUS_STYLE[r.status])
             if r.enforced:
                 status.append(" (enforced)", style="bold")
-            table.add_row(r.control_id, status, r.title, r.rationale)
+            table.add_row(r.control_id, status, r.rationale)
         console.print(table)
         counts = ", ".join(f"{n} {s}" for s, n in pack.content.summary.counts.items() if n)
         console.print(f"Controls: {counts}")

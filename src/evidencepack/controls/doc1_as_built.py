@@ -76,14 +76,9 @@ def compare(policy: Policy, pipeline: PipelineAnalysis) -> list[Comparison]:
         "deploys only from production branches" if not outside else "; ".join(outside[:3]),
         not outside,
     ))
-    # Only artifact retention is in the configuration; the platform's log retention is not.
-    kept = sorted((days, loc) for loc, days in pipeline.artifact_retention_days)
-    shortest = f"artifacts kept {kept[0][0]} days at {kept[0][1]}" if kept else None
-    out.append(Comparison(
-        "logs.retention_days", str(policy.logs.retention_days), shortest,
-        not kept or kept[0][0] >= policy.logs.retention_days,
-    ))
+    # Log retention is a platform setting: artifact `retention-days` are not logs.
     for key, value in (
+        ("logs.retention_days", str(policy.logs.retention_days)),
         ("approvals.required", str(policy.approvals.required)),
         ("secrets.rotation_days", str(policy.secrets.rotation_days)),
     ):
@@ -133,8 +128,9 @@ class AsBuilt(Control):
         if open_:
             return Outcome(
                 Status.FAIL,
-                f"{plural(len(open_), 'declared value')} of {declared_in} differ from the "
-                "configuration: " + "; ".join(f.message for f in open_[:3]),
+                f"{plural(len(open_), 'declared value')} of {declared_in} "
+                f"{'differs' if len(open_) == 1 else 'differ'} from the configuration: "
+                + "; ".join(f.message for f in open_[:3]),
                 (*open_, *extra),
                 files,
             )
