@@ -82,5 +82,5 @@ def fixture_repo(tmp_path: Path) -> Callable[..., Path]:
 def ci_free_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run inside CI too: hide the CI's own variables from the code under test."""
     for name in list(os.environ):
-        if name.startswith(("GITHUB_", "GITLAB_", "CI_", "EVIDENCEPACK_")) or name in ("CI",):
+        if name.startswith(("GITHUB_", "GITLAB_", "CI_", "EVIDENCEPACK_")) or name in ("CI", "GH_TOKEN"):
             monkeypatch.delenv(name, raising=False)

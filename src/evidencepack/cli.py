@@ -97,15 +97,23 @@ _store_option = click.option(
 @click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
               envvar="EVIDENCEPACK_POLICY",
               help=f"Policy file [env: EVIDENCEPACK_POLICY]; default: {POLICY_FILENAME} in PATH.")
+@click.option("--since", metavar="REF",
+              help="Examine the changes since this commit (default: since the previous pack).")
+@click.option("--github-token", metavar="TOKEN",
+              help="GitHub token (default: GITHUB_TOKEN, then GH_TOKEN); API at GITHUB_API_URL.")
+@click.option("--gitlab-token", metavar="TOKEN",
+              help="GitLab token (default: GITLAB_TOKEN, then CI_JOB_TOKEN); API at CI_API_V4_URL.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def run(path: Path, store: Path, key: Path | None, policy: Path | None, fmt: str) -> None:
+def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: str | None,
+        github_token: str | None, gitlab_token: str | None, fmt: str) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
     from .run import run as run_job
 
     outcome = run_job(RunOptions(path=path, store=store, key=key, key_password=_password(),
-                                 policy=policy))
+                                 policy=policy, since=since, github_token=github_token,
+                                 gitlab_token=gitlab_token))
     pack = outcome.pack
     if fmt == "json":
         click.echo(json.dumps({

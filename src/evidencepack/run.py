@@ -6,7 +6,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,16 @@ from .controls.base import (
 )
 from .controls.registry import CONTROL_IDS, evaluate_all
 from .errors import EvidencepackError, PolicyError
-from .model import ControlResult, Status
+from .model import ControlResult, Status, Subject
 from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
 from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject
+from .sources.collect import collect_platform, platform_access
+from .sources.history import commits_between, is_ancestor, resolve_commit
+from .sources.platform import CollectRequest, LocalCommit, PlatformCollection
 from .sources.repository import Checkout, open_checkout
 from .store.interface import LedgerEntry, PackRecord, Store
 from .store.local import LocalStore
@@ -47,6 +50,13 @@ class RunOptions:
     key: Path | None = None
     key_password: bytes | None = None
     policy: Path | None = None
+    since: str | None = None
+    """Examine the changes since this commit, not since the previous pack."""
+    github_token: str | None = None
+    gitlab_token: str | None = None
+
+    def __repr__(self) -> str:  # tokens and passwords stay out of logs and tracebacks
+        return f"RunOptions(path={self.path!r}, store={self.store!r})"
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ def run(
     env: Mapping[str, str] | None = None,
     clock: Clock = utc_now,
     random: Callable[[int], bytes] = secrets.token_bytes,
+    api_options: Mapping[str, Any] | None = None,
 ) -> RunOutcome:
     """Collect, evaluate, build, sign and store one pack for the checkout at `options.path`."""
     environment = dict(os.environ if env is None else env)
@@ -130,8 +141,16 @@ def run(
         available=frozenset(files),
         policy_path=_relative(policy.source, checkout.root),
     )
-    results = evaluate_all(evidence)
     store = LocalStore(options.store)
+    platform, platform_error, commits = _platform(options, checkout, subject, policy, store,
+                                                  environment, now, warnings, api_options or {})
+    if platform is not None:
+        files.update(platform.files)
+        evidence = replace(evidence, platform=platform.evidence, commits=commits,
+                           available=frozenset(files))
+    elif platform_error:
+        evidence = replace(evidence, platform_error=platform_error)
+    results = evaluate_all(evidence)
     signer, created = signer_for(options, store)
     if created is not None:
         warnings.append(
@@ -166,6 +185,54 @@ def run(
         location=str(built.directory),
     ))
     return RunOutcome(built, results, entry, tuple(warnings), created, store)
+
+
+def _platform(
+    options: RunOptions,
+    checkout: Checkout,
+    subject: Subject,
+    policy: Policy,
+    store: Store,
+    env: Mapping[str, str],
+    now: datetime,
+    warnings: list[str],
+    api_options: Mapping[str, Any],
+) -> tuple[PlatformCollection | None, str | None, tuple[LocalCommit, ...] | None]:
+    """Read the platform's API when a token is given: settings and the deploy's changes."""
+    access = platform_access(subject, env, github_token=options.github_token,
+                             gitlab_token=options.gitlab_token)
+    if access is None or subject.repository is None:
+        if access is not None:
+            return None, "the repository's path on the platform is unknown (no remote)", None
+        return None, None, None
+    base = _base_commit(options, checkout, subject, store)
+    commits, cut = commits_between(checkout, base, subject.commit)
+    if cut:
+        warnings.append(f"the deploy range holds more than {len(commits)} commits; only the "
+                        "newest were examined")
+    request = CollectRequest(
+        repository=subject.repository,
+        head=subject.commit,
+        base=base,
+        commits=commits,
+        production_branches=policy.production_branches,
+        window_days=policy.monitoring.window_days,
+        ticket_pattern=policy.ticket_pattern,
+        run_id=subject.run_id,
+        now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return collect_platform(access, request, **api_options), None, commits
+
+
+def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject,
+                 store: Store) -> str | None:
+    """`--since`, else the commit of the newest earlier pack of this repository in its history."""
+    if options.since:
+        return resolve_commit(checkout, options.since)
+    for record in reversed(store.packs(subject.repository)):
+        if record.commit != subject.commit and is_ancestor(checkout, record.commit, subject.commit):
+            return record.commit
+    return None
 
 
 def _relative(source: str | None, root: Path) -> str | None:

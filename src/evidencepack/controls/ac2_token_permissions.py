@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import Status
 from .base import (
+    PLATFORM_API_EVIDENCE,
     Control,
     Evidence,
     Outcome,
@@ -62,6 +63,18 @@ class TokenPermissions(Control):
                 extra,
                 files,
             )
+        default = evidence.platform.default_token_permissions if evidence.platform else None
+        if unknown and default == "write":
+            return guard_unparsed(Outcome(
+                Status.FAIL,
+                f"{plural(len(unknown), 'workflow')} rely on the repository default, which gives "
+                "the token write access to every scope",
+                (*unknown, *extra),
+                (*files, *PLATFORM_API_EVIDENCE),
+            ), evidence)
+        if unknown and default == "read":
+            unknown = []
+            files = (*files, *PLATFORM_API_EVIDENCE)
         if unknown:
             workflows = where(f.location for f in unknown if f.location)
             return guard_unparsed(Outcome(

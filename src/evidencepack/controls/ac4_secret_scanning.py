@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..model import Location, Severity, Status
 from ..scanners.pipeline.model import CapabilityKind
-from .base import Evidence, needs_platform
+from .base import PLATFORM_API_EVIDENCE, Evidence, Outcome, needs_platform
 from .capability import CapabilityControl
 
 
@@ -26,7 +27,28 @@ class SecretScanning(CapabilityControl):
     does = "scans for secrets"
 
     def still_missing(self, evidence: Evidence) -> str:
-        return (
-            "the result of scanning this change is not in the pack, and "
-            + needs_platform(evidence, "secret scanning and push protection settings")
-        )
+        platform = evidence.platform
+        if platform is None:
+            settings = needs_platform(evidence, "secret scanning and push protection settings")
+        else:
+            state = {True: "on", False: "off", None: "not observed"}
+            settings = (f"platform secret scanning {state[platform.secret_scanning]}, push "
+                        f"protection {state[platform.push_protection]}")
+        return f"the result of scanning this change is not in the pack; {settings}"
+
+    def evaluate(self, evidence: Evidence) -> Outcome:
+        outcome = super().evaluate(evidence)
+        platform = evidence.platform
+        if platform is None or outcome.status is Status.FAIL:
+            return outcome
+        off = [name for name, on in (("secret scanning", platform.secret_scanning),
+                                     ("push protection", platform.push_protection)) if on is False]
+        if not off:
+            return outcome
+        where = Location(f"{platform.platform}:{platform.repository}")
+        findings = tuple(self.finding(
+            "platform-secret-scanning-off", f"{name} is off for {platform.repository}",
+            Severity.HIGH, where) for name in off)
+        return Outcome(Status.FAIL, f"{' and '.join(off)} off on the platform; "
+                       + outcome.rationale, (*findings, *outcome.findings),
+                       (*outcome.evidence, *PLATFORM_API_EVIDENCE))

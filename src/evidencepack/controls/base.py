@@ -11,6 +11,7 @@ from typing import ClassVar
 from ..model import Finding, Location, Severity, Status, Subject
 from ..policy import Policy
 from ..scanners.pipeline.model import PipelineAnalysis
+from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
 
 # Pack-relative paths of the evidence files controls refer to.
 EVIDENCE_PIPELINE = "evidence/pipeline/analysis.json"
@@ -32,8 +33,12 @@ class Evidence:
     pipeline: PipelineAnalysis | None = None
     pipeline_error: str | None = None
     """Why the pipeline configuration could not be analysed at all."""
-    platform: object | None = None
+    platform: PlatformEvidence | None = None
     """Settings and review history read from the platform's API; None without a token."""
+    platform_error: str | None = None
+    """Why the platform was not read although a token was given."""
+    commits: tuple[LocalCommit, ...] | None = None
+    """The deploy range from the local history, when the platform was read."""
     config_evidence: tuple[str, ...] = field(default=())
     """Pack-relative paths of the copies of the pipeline configuration files."""
     available: frozenset[str] | None = None
@@ -143,7 +148,19 @@ def platform_name(evidence: Evidence) -> str:
 
 def needs_platform(evidence: Evidence, what: str, platform: str | None = None) -> str:
     """The reason a platform-only fact is missing, e.g. `no GitHub token: ... not observed`."""
+    if evidence.platform_error:
+        return f"{what} not observed: {evidence.platform_error}"
     return f"no {platform or platform_name(evidence)} token: {what} not observed"
+
+
+def unavailable_reason(evidence: Evidence, what: str, areas: tuple[Unavailable, ...]) -> str:
+    """Why platform evidence is missing although the platform was read, naming permissions."""
+    if not areas:
+        return f"{what} not observed"
+    return f"{what} not observed: " + "; ".join(str(a) for a in areas[:3])
+
+
+PLATFORM_API_EVIDENCE = ("evidence/platform/github/api.json", "evidence/platform/gitlab/api.json")
 
 
 def accept(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import Location, Severity, Status
 from .base import (
+    PLATFORM_API_EVIDENCE,
     Control,
     Evidence,
     Outcome,
@@ -13,8 +14,10 @@ from .base import (
     no_pipeline,
     pipeline_evidence,
     plural,
+    unavailable_reason,
     unparsed,
 )
+from .review_chain import assess
 
 
 class PipelineAsCode(Control):
@@ -74,9 +77,36 @@ class PipelineAsCode(Control):
                 )
                 for path in owners.uncovered
             )
+        platform = evidence.platform
+        reviewed_changes = 0
+        if platform is not None and platform.changes is not None and evidence.commits is not None:
+            ci_paths = {f.path for f in pipeline.files}
+            touching = {c.sha for c in evidence.commits if ci_paths & set(c.files)}
+            for change in platform.changes:
+                if not touching & {change.commit, *change.commits}:
+                    continue
+                verdict = assess(change, evidence.policy, platform)
+                label = f"#{change.request}" if change.request else change.commit[:12]
+                if verdict.approved:
+                    reviewed_changes += 1
+                    continue
+                findings.append(self.finding(
+                    "ci-change-unreviewed",
+                    f"{label} changed the pipeline configuration without the required review: "
+                    + ("; ".join(verdict.problems) or "no approval"),
+                    Severity.HIGH, Location(change.url or f"commit {change.commit}")))
+            for rules in platform.branch_rules or ():
+                if rules.protected and not rules.require_code_owner_review:
+                    findings.append(self.finding(
+                        "code-owner-review-not-required",
+                        f"{rules.branch} does not require code-owner review, so CODEOWNERS does "
+                        "not stop a pipeline change reviewed by someone else", Severity.MEDIUM,
+                        Location(f"{platform.platform}:{platform.repository}@{rules.branch}")))
         open_, accepted = accept(self.id, findings, evidence)
         extra = (*accepted, *expired_allowances(self.id, evidence), *unparsed(evidence))
         files = pipeline_evidence(evidence)
+        if platform is not None:
+            files = (*files, *PLATFORM_API_EVIDENCE)
         if open_:
             return Outcome(
                 Status.FAIL,
@@ -87,10 +117,20 @@ class PipelineAsCode(Control):
             )
         count = len(pipeline.pipeline_files)
         owned = f" and owned in {owners.path}" if owners and owners.path else ""
+        if platform is None or platform.changes is None or platform.branch_rules is None:
+            gap = (
+                needs_platform(evidence, "the review of changes to the pipeline configuration")
+                if platform is None
+                else unavailable_reason(evidence, "the review of pipeline changes",
+                                        platform.missing("pull request") + platform.missing("branch"))
+            )
+            return Outcome(Status.ERROR, f"{plural(count, 'pipeline file')} committed to Git{owned}; "
+                           + gap, extra, files)
         return Outcome(
-            Status.ERROR,
+            Status.PASS,
             f"{plural(count, 'pipeline file')} committed to Git{owned}; "
-            + needs_platform(evidence, "the review of changes to the pipeline configuration"),
+            f"{plural(reviewed_changes, 'change')} to them in this deploy, each reviewed; "
+            "code-owner review required on the production branches",
             extra,
             files,
         )

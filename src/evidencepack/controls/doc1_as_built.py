@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from ..model import Location, Severity, Status
 from ..policy import Policy
 from ..scanners.pipeline.model import CapabilityKind, CloudMethod, PipelineAnalysis
+from ..sources.platform import PlatformEvidence
 from .base import (
     EVIDENCE_POLICY,
     Control,
@@ -40,7 +42,8 @@ _CAPABILITIES = (
 )
 
 
-def compare(policy: Policy, pipeline: PipelineAnalysis) -> list[Comparison]:
+def compare(policy: Policy, pipeline: PipelineAnalysis, platform: PlatformEvidence | None = None,
+            today: date | None = None) -> list[Comparison]:
     """Every declared value with what the configuration shows, in policy order."""
     out: list[Comparison] = []
     declared = policy.pipeline
@@ -76,13 +79,49 @@ def compare(policy: Policy, pipeline: PipelineAnalysis) -> list[Comparison]:
         "deploys only from production branches" if not outside else "; ".join(outside[:3]),
         not outside,
     ))
+    out.extend(_platform_values(policy, platform, today))
+    return out
+
+
+def _platform_values(policy: Policy, platform: PlatformEvidence | None,
+                     today: date | None) -> list[Comparison]:
+    """Declared values only the platform shows; `observed` None where it did not show them."""
     # Log retention is a platform setting: artifact `retention-days` are not logs.
-    for key, value in (
-        ("logs.retention_days", str(policy.logs.retention_days)),
-        ("approvals.required", str(policy.approvals.required)),
-        ("secrets.rotation_days", str(policy.secrets.rotation_days)),
-    ):
-        out.append(Comparison(key, value, None, True))
+    logs = str(policy.logs.retention_days)
+    approvals = str(policy.approvals.required)
+    rotation = str(policy.secrets.rotation_days)
+    if platform is None:
+        return [Comparison("logs.retention_days", logs, None, True),
+                Comparison("approvals.required", approvals, None, True),
+                Comparison("secrets.rotation_days", rotation, None, True)]
+    out: list[Comparison] = []
+    if platform.run_logs:
+        out.append(Comparison("logs.retention_days", logs, "this run's logs archived in the pack", True))
+    elif platform.log_retention_days is not None:
+        out.append(Comparison("logs.retention_days", logs,
+                              f"the platform keeps logs {platform.log_retention_days} days",
+                              platform.log_retention_days >= policy.logs.retention_days))
+    else:
+        out.append(Comparison("logs.retention_days", logs, None, True))
+    if platform.branch_rules:
+        least = min(r.required_approvals if r.protected else 0 for r in platform.branch_rules)
+        out.append(Comparison("approvals.required", approvals,
+                              f"production branches require {least} approval(s)",
+                              least >= policy.approvals.required))
+    else:
+        out.append(Comparison("approvals.required", approvals, None, True))
+    if platform.secrets is not None and platform.secrets_have_dates and today is not None:
+        ages = [
+            (today - datetime.fromisoformat(stamp.replace("Z", "+00:00")).date()).days
+            for s in platform.secrets
+            if (stamp := s.updated_at or s.created_at)
+        ]
+        oldest = max(ages, default=0)
+        out.append(Comparison("secrets.rotation_days", rotation,
+                              f"oldest secret updated {oldest} days ago" if ages else "no secrets",
+                              oldest <= policy.secrets.rotation_days))
+    else:
+        out.append(Comparison("secrets.rotation_days", rotation, None, True))
     return out
 
 
@@ -106,7 +145,7 @@ class AsBuilt(Control):
         if missing:
             return missing
         assert evidence.pipeline is not None
-        comparisons = compare(evidence.policy, evidence.pipeline)
+        comparisons = compare(evidence.policy, evidence.pipeline, evidence.platform, evidence.today)
         source = evidence.policy_path
         policy_location = Location(source) if source else None
         differences = [
@@ -138,7 +177,7 @@ class AsBuilt(Control):
         if unobserved or errors:
             reasons = []
             if unobserved:
-                reasons.append(f"not observed offline: {', '.join(unobserved)}")
+                reasons.append(f"not observed: {', '.join(unobserved)}")
             if errors:
                 reasons.append(f"{len(errors)} configuration file(s) could not be parsed")
             return Outcome(
