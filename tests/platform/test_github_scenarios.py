@@ -98,6 +98,8 @@ class Scenario:
             gh.actions_secret("DEPLOY_WEBHOOK", created_at="2026-10-01T00:00:00Z")))
         f.add("GET", f"{r}/environments", gh.environments(
             gh.environment("production", reviewers=("carol",), prevent_self_review=True)))
+        f.add("GET", f"{r}/environments/production/secrets", gh.actions_secrets(
+            gh.actions_secret("PROD_WEBHOOK", created_at="2026-11-01T00:00:00Z")))
         f.add("GET", f"{r}/actions/runs", gh.workflow_runs(
             gh.workflow_run(1001, head_sha=self.c2, conclusion="success"),
             gh.workflow_run(1000, head_sha=self.c1, conclusion="failure")))
@@ -339,3 +341,31 @@ def test_without_a_token_nothing_platform_passes(scenario: Scenario, tmp_path: P
 
 
 Scenarios = Callable[..., Scenario]
+
+
+def test_logs_of_a_running_run_are_archived_job_by_job(scenario: Scenario, tmp_path: Path) -> None:
+    scenario.serve_defaults()
+    f, r = scenario.fake, "/repos/acme/shop"
+    f.add("GET", f"{r}/actions/runs/4242/logs", status=404)
+    f.add("GET", f"{r}/actions/runs/4242/jobs", gh.jobs(
+        gh.job(61, run_id=4242, name="test"), gh.job(62, run_id=4242, name="evidence",
+                                                   status="in_progress")))
+    f.add("GET", f"{r}/actions/jobs/61/logs", status=302,
+          headers=gh.workflow_logs_redirect(f.url("/storage/61.txt?sig=secret-signature")))
+    f.add("GET", "/storage/61.txt", b"2026-11-26T09:00:00Z pytest: 42 passed\n", validate=False)
+    f.add_list(f"{r}/actions/runs/4242/approvals", [])
+    env_run = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "4242",
+               "GITHUB_SHA": scenario.c2, "GITHUB_REF": "refs/heads/main"}
+    outcome = run(RunOptions(path=scenario.repo, store=tmp_path / "s", since=scenario.base),
+                  env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": scenario.fake.base_url, **env_run},
+                  clock=lambda: NOW, api_options={"sleep": scenario.sleeps.append})
+    lg1 = next(r for r in outcome.results if r.control_id == "LG-1")
+    assert lg1.status == "pass"
+    archive = outcome.pack.directory / "evidence" / "platform" / "github" / "run-4242-job-logs.tar.gz"
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        assert tar.getnames() == ["61-test.txt"]
+    api = (outcome.pack.directory / "evidence" / "platform" / "github" / "api.json").read_text()
+    # The signed storage URL is a short-lived credential: kept out of the evidence.
+    assert "secret-signature" not in api

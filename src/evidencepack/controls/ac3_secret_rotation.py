@@ -78,5 +78,9 @@ class SecretRotation(Control):
         if undated:
             return Outcome(Status.ERROR, f"no update time for {', '.join(undated[:5])}",
                            extra, files)
+        refused = platform.missing("environment secrets")
+        if refused:
+            return Outcome(Status.ERROR, unavailable_reason(evidence, "some secrets", refused),
+                           extra, files)
         return Outcome(Status.PASS, f"all {plural(len(platform.secrets), 'secret')} updated within "
                        f"{days} days", extra, files)

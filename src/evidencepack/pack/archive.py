@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from ..errors import VerificationError
@@ -13,24 +14,32 @@ MAX_MEMBERS = 100_000
 MAX_UNPACKED_BYTES = 4 * 1024**3
 
 
-def write_archive(pack_dir: Path, archive: Path, mtime: int) -> None:
-    """Write `pack_dir` as `<name>/...` into a gzip tar with fixed owners and times."""
-    files = sorted(p for p in pack_dir.rglob("*") if p.is_file())
+def deterministic_tar_gz(members: Mapping[str, bytes], mtime: int = 0) -> bytes:
+    """A tar.gz whose bytes depend only on `members` and `mtime`: sorted, fixed owners."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in files:
-            info = tarfile.TarInfo(f"{pack_dir.name}/{path.relative_to(pack_dir).as_posix()}")
-            info.size = path.stat().st_size
+        for name in sorted(members):
+            info = tarfile.TarInfo(name)
+            info.size = len(members[name])
             info.mtime = mtime
             info.mode = 0o644
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            with path.open("rb") as handle:
-                tar.addfile(info, handle)
-    tmp = archive.with_name(archive.name + ".tmp")
-    with tmp.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                              mtime=mtime) as gz:
+            tar.addfile(info, io.BytesIO(members[name]))
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=mtime) as gz:
         gz.write(buffer.getvalue())
+    return out.getvalue()
+
+
+def write_archive(pack_dir: Path, archive: Path, mtime: int) -> None:
+    """Write `pack_dir` as `<name>/...` into a reproducible gzip tar."""
+    members = {
+        f"{pack_dir.name}/{path.relative_to(pack_dir).as_posix()}": path.read_bytes()
+        for path in sorted(pack_dir.rglob("*")) if path.is_file()
+    }
+    tmp = archive.with_name(archive.name + ".tmp")
+    tmp.write_bytes(deterministic_tar_gz(members, mtime))
     tmp.replace(archive)
 
 

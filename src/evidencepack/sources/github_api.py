@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from ..pack.archive import deterministic_tar_gz
 from .http import ApiClient, ApiUnavailable
 from .platform import (
     BranchRules,
@@ -104,6 +105,7 @@ def collect_github(client: ApiClient, request: CollectRequest) -> PlatformCollec
                           lambda: client.get_json(c.path("/actions/permissions/artifact-and-log-retention")))
     oidc = c.attempt("oidc subject", "OIDC subject claim customisation",
                      lambda: client.get_json(c.path("/actions/oidc/customization/sub")))
+    environments = _environments(c)
     evidence = PlatformEvidence(
         platform="github",
         repository=request.repository,
@@ -116,14 +118,15 @@ def collect_github(client: ApiClient, request: CollectRequest) -> PlatformCollec
         changes=_changes(c),
         default_token_permissions=workflow.get("default_workflow_permissions"),
         actions_can_approve_requests=workflow.get("can_approve_pull_request_reviews"),
-        secrets=_secrets(c),
-        environments=_environments(c),
+        secrets=_secrets(c, environments),
+        environments=environments,
         oidc_subject=oidc if isinstance(oidc, dict) else None,
         log_retention_days=retention.get("days") if isinstance(retention, dict) else None,
         secret_scanning=secret_scanning,
         push_protection=push_protection,
         runs=_runs(c),
         run_logs=_run_logs(c),
+        deploy_approvals=_deploy_approvals(c),
     )
     evidence = replace(evidence, unavailable=tuple(c.unavailable))
     c.files[API_EVIDENCE] = (json.dumps([e.to_json() for e in client.exchanges], indent=1,
@@ -433,15 +436,23 @@ def _ticket(pattern: str, *texts: Any) -> str | None:
 # -- secrets, environments, runs ----------------------------------------------------------
 
 
-def _secrets(c: _Collector) -> tuple[StoredSecret, ...] | None:
+def _secrets(c: _Collector,
+             environments: tuple[DeployEnvironment, ...] | None) -> tuple[StoredSecret, ...] | None:
     found = c.attempt("secrets", "repository secrets",
                       lambda: c.client.paginate(c.path("/actions/secrets"), items_key="secrets"))
     if found is None:
         return None
-    return tuple(
-        StoredSecret(str(s.get("name")), "repository", s.get("created_at"), s.get("updated_at"))
-        for s in found if isinstance(s, dict)
-    )
+    out = [StoredSecret(str(s.get("name")), "repository", s.get("created_at"), s.get("updated_at"))
+           for s in found if isinstance(s, dict)]
+    for env in environments or ():
+        name = quote(env.name, safe="")
+        # A refusal is recorded as an unavailable area; AC-3 will not pass over it.
+        scoped = c.attempt("environment secrets", f"environment secrets of {env.name}",
+                           partial(c.client.paginate, c.path(f"/environments/{name}/secrets"),
+                                   items_key="secrets"))
+        out.extend(StoredSecret(str(s.get("name")), f"environment:{env.name}", s.get("created_at"),
+                                s.get("updated_at")) for s in scoped or [] if isinstance(s, dict))
+    return tuple(out)
 
 
 def _environments(c: _Collector) -> tuple[DeployEnvironment, ...] | None:
@@ -493,13 +504,61 @@ def _runs(c: _Collector) -> tuple[PipelineRun, ...] | None:
 
 
 def _run_logs(c: _Collector) -> str | None:
+    """This run's logs in the pack: the run's archive, else each finished job's log.
+
+    While the run is still going (evidencepack is one of its jobs) GitHub may not serve the
+    run's archive yet; the logs of the jobs that have finished are served one by one.
+    """
     run_id = c.request.run_id
     if not run_id or not run_id.isdigit():
         return None
-    data = c.attempt("run logs", f"logs of run {run_id}",
-                     lambda: c.client.download(c.path(f"/actions/runs/{run_id}/logs")))
-    if not data:
-        return None
+    try:
+        data = c.client.download(c.path(f"/actions/runs/{run_id}/logs"))
+    except ApiUnavailable as whole:
+        return _job_logs(c, run_id, whole)
     path = f"evidence/platform/github/run-{run_id}-logs.zip"
     c.files[path] = data
     return path
+
+
+def _job_logs(c: _Collector, run_id: str, whole: ApiUnavailable) -> str | None:
+    jobs = c.attempt("run logs", f"jobs of run {run_id}",
+                     lambda: c.client.paginate(c.path(f"/actions/runs/{run_id}/jobs"), items_key="jobs"))
+    finished = [j for j in jobs or [] if isinstance(j, dict) and j.get("status") == "completed"
+                and isinstance(j.get("id"), int)]
+    logs: dict[str, bytes] = {}
+    for job in finished:
+        data = c.attempt("run logs", f"log of job {job['id']}",
+                         partial(c.client.download, c.path(f"/actions/jobs/{job['id']}/logs")))
+        if data is not None:
+            logs[f"{job['id']}-{_safe_name(str(job.get('name') or 'job'))}.txt"] = data
+    if not logs:
+        c.unavailable.append(Unavailable(f"logs of run {run_id}", whole.reason,
+                                         whole.permission or PERMISSIONS["run logs"]))
+        return None
+    path = f"evidence/platform/github/run-{run_id}-job-logs.tar.gz"
+    c.files[path] = deterministic_tar_gz(logs)
+    return path
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "job"
+
+
+def _deploy_approvals(c: _Collector) -> tuple[Review, ...] | None:
+    run_id = c.request.run_id
+    if not run_id or not run_id.isdigit():
+        return None
+    found = c.attempt("runs", f"deployment approvals of run {run_id}",
+                      lambda: c.client.paginate(c.path(f"/actions/runs/{run_id}/approvals")))
+    if found is None:
+        return None
+    out = []
+    for item in found:
+        if not isinstance(item, dict):
+            continue
+        user = item.get("user") or {}
+        envs = ", ".join(str(e.get("name")) for e in item.get("environments") or [] if isinstance(e, dict))
+        state = f"{str(item.get('state') or '').upper()} {envs}".strip()
+        out.append(Review(str(user.get("login") or ""), state, None, None, user.get("type") == "Bot"))
+    return tuple(out)

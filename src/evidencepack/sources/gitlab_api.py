@@ -13,12 +13,9 @@ needs a personal, project or group access token with the `read_api` scope.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import re
-import tarfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -26,6 +23,7 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+from ..pack.archive import deterministic_tar_gz
 from ..scanners.redaction import redact
 from .http import ApiClient, ApiUnavailable
 from .platform import (
@@ -689,7 +687,7 @@ def _run_logs(c: _Collector) -> str | None:
     members["jobs.json"] = (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
                             + "\n").encode()
     path = f"{EVIDENCE_DIR}/pipeline-{run_id}-logs.tar.gz"
-    c.files[path] = _tar_gz(members)
+    c.files[path] = deterministic_tar_gz(members)
     return path
 
 
@@ -698,24 +696,6 @@ def _scrub_log(text: str, values: set[str]) -> str:
     for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     return redact(text).text
-
-
-def _tar_gz(members: Mapping[str, bytes]) -> bytes:
-    """A tar.gz whose bytes depend only on `members`: sorted names, fixed times and owners."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name in sorted(members):
-            info = tarfile.TarInfo(name)
-            info.size = len(members[name])
-            info.mtime = 0
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(members[name]))
-    out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as archive:
-        archive.write(raw.getvalue())
-    return out.getvalue()
 
 
 # -- retention and secret detection -------------------------------------------------------------

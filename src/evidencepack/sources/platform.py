@@ -189,6 +189,8 @@ class PlatformEvidence:
     """Runs of the production branch over the policy's window."""
     run_logs: str | None = None
     """Pack path of this run's logs archive, when it was downloaded."""
+    deploy_approvals: tuple[Review, ...] | None = None
+    """Who approved this run's deployments to protected environments (the approver of the deploy)."""
     unavailable: tuple[Unavailable, ...] = field(default=())
 
     def missing(self, area_prefix: str) -> tuple[Unavailable, ...]:
