@@ -10,6 +10,9 @@ on:
   pull_request:
 permissions:
   contents: read
+  pull-requests: read
+  checks: read
+  actions: read
 jobs:
   evidence:
     runs-on: ubuntu-latest
@@ -25,6 +28,9 @@ jobs:
       - name: Build the evidence pack
         env:
           SIGNING_KEY: ${{ secrets.EVIDENCEPACK_SIGNING_KEY }}
+          # A fine-grained token with Administration: read and Secrets: read sees more
+          # (branch protection, secret ages); GITHUB_TOKEN gives the review chain.
+          GITHUB_TOKEN: ${{ secrets.EVIDENCEPACK_GITHUB_TOKEN || github.token }}
         run: |
           umask 077
           printf '%s\\n' "$SIGNING_KEY" > "$RUNNER_TEMP/signing.key"
