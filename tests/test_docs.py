@@ -11,28 +11,37 @@ from evidencepack.controls.base import Control
 from evidencepack.controls.capability import CapabilityControl
 from evidencepack.controls.registry import CONTROLS
 from evidencepack.scanners.pipeline.gitlab import RULES as GITLAB_RULES
+from evidencepack.sources.github_api import PERMISSIONS as GITHUB_PERMISSIONS
+from evidencepack.sources.gitlab_api import PERMISSIONS as GITLAB_PERMISSIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "controls"
+TOKENS = DOCS.parent / "platform-tokens.md"
 
 _FILE_ERRORS = ("invalid-yaml", "config-too-large", "config-unreadable", "config-not-text")
 
 # The rule ids each control can emit whose help link points at its own page.
 RULES: dict[str, tuple[str, ...]] = {
-    "CM-1": (),
-    "CM-2": (),
+    "CM-1": (
+        "branch-not-protected", "too-few-approvals", "bypass-allowed", "force-push-allowed",
+        "deletion-allowed", "allowance-expired",
+    ),
+    "CM-2": (
+        "pipeline-may-approve", "author-may-approve", "committer-may-approve",
+        "emergency-change", "no-pull-request", "insufficient-approval", "allowance-expired",
+    ),
     "CM-3": (
         "config-not-in-git", "config-modified", "no-codeowners", "config-without-owner",
-        "allowance-expired",
+        "ci-change-unreviewed", "code-owner-review-not-required", "allowance-expired",
     ),
-    "CM-4": ("no-tests",),
+    "CM-4": ("no-tests", "tests-not-required"),
     "AC-1": ("static-cloud-credentials", "allowance-expired"),
     "AC-2": ("write-all", "default-permissions", "unneeded-write-scope", "allowance-expired"),
-    "AC-3": (),
-    "AC-4": ("no-secret-scan",),
+    "AC-3": ("secret-not-rotated", "allowance-expired"),
+    "AC-4": ("no-secret-scan", "platform-secret-scanning-off"),
     "VM-1": ("no-dependency-scan",),
     "VM-2": (),
-    "MO-1": (),
-    "LG-1": (),
+    "MO-1": ("failures-not-alerted",),
+    "LG-1": ("logs-expire-early",),
     "IN-1": ("no-signing",),
     "IN-2": ("no-sbom",),
     "IN-3": ("deploy-without-verification", "allowance-expired"),
@@ -110,3 +119,34 @@ def test_index_lists_every_control() -> None:
 def test_no_page_without_a_control() -> None:
     pages = {p.stem for p in DOCS.glob("*.md")} - {"README"}
     assert pages == {c.id for c in CONTROLS}
+
+
+def _token_section(platform: str) -> str:
+    text = TOKENS.read_text(encoding="utf-8")
+    github, _, gitlab = text.partition("\n## GitLab\n")
+    assert gitlab, "docs/platform-tokens.md has no GitLab section"
+    return github if platform == "github" else gitlab
+
+
+def _area_row(section: str, area: str) -> str | None:
+    return next((line for line in section.splitlines() if line.startswith(f"| `{area}` |")), None)
+
+
+@pytest.mark.parametrize(("area", "permission"), sorted(GITHUB_PERMISSIONS.items()))
+def test_token_page_lists_every_github_area(area: str, permission: str) -> None:
+    row = _area_row(_token_section("github"), area)
+    assert row is not None, area
+    assert f"`{permission}`" in row, (area, permission)
+
+
+# The roles and tiers a GitLab permission can name; the table row must name the same.
+_GITLAB_TERMS = ("Guest", "Reporter", "Developer", "Maintainer", "Premium", "Ultimate",
+                 "administrator", "read_api")
+
+
+@pytest.mark.parametrize(("area", "permission"), sorted(GITLAB_PERMISSIONS.items()))
+def test_token_page_lists_every_gitlab_area(area: str, permission: str) -> None:
+    row = _area_row(_token_section("gitlab"), area)
+    assert row is not None, area
+    missing = [term for term in _GITLAB_TERMS if term in permission and term not in row]
+    assert not missing, (area, missing)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Status(StrEnum):
@@ -186,6 +186,112 @@ class ControlSummary:
         return cls(counts)
 
 
+class ApprovalRecord(NamedTuple):
+    """One approval of a change, and whether CM-2 counted it."""
+
+    reviewer: str
+    submitted_at: str | None
+    commit: str | None
+    """The commit the approval was given on; None where the platform does not say."""
+    counted: bool
+    why_not: str | None
+    """Why it did not count (the reason CM-2 gives); None when it counted."""
+
+    def to_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    """How this run deploys: the same for every change it brings in."""
+
+    environments: tuple[str, ...]
+    """Environments the pipeline's deploy jobs target."""
+    jobs: tuple[str, ...]
+    """The deploy jobs, `<file>#<job id>`."""
+    required_reviewers: tuple[tuple[str, tuple[str, ...]], ...] | None
+    """(environment, people who must approve a deploy to it); None when not read."""
+    approvals: tuple[str, ...] | None
+    """Who approved this run's deployments, e.g. `carol APPROVED production`; None when not read."""
+    run_id: str | None
+    run_url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environments": list(self.environments),
+            "jobs": list(self.jobs),
+            "required_reviewers": None if self.required_reviewers is None
+            else {env: list(people) for env, people in self.required_reviewers},
+            "approvals": None if self.approvals is None else list(self.approvals),
+            "run_id": self.run_id,
+            "run_url": self.run_url,
+        }
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One change of the deploy, with the twelve things an auditor asks about it.
+
+    Pure data: `evidencepack.changes.change_records` builds it from the collected evidence.
+    """
+
+    commit: str
+    """The first commit of the deploy range that came through this change."""
+    commits: tuple[str, ...]
+    request: int | None
+    """Pull or merge request number; None for a direct push."""
+    url: str | None
+    title: str
+    ticket: str | None
+    """The policy's ticket pattern as found in the branch name, title or body."""
+    authors: tuple[str, ...]
+    committers: tuple[str, ...]
+    opened_by: str | None
+    reviewed_commit: str | None
+    """The head commit of the request: the one a valid approval is given on."""
+    merged_commit: str | None
+    approvals: tuple[ApprovalRecord, ...]
+    merger: str | None
+    merged_at: str | None
+    branch_rules: str
+    """One line: the rules in force on the target production branch."""
+    checks: tuple[tuple[str, str], ...]
+    """(check name, conclusion) on the merged commit."""
+    scans: tuple[tuple[str, str], ...]
+    """(capability, what the pipeline declares for it): secret scan, dependency scan, SBOM."""
+    deploy: DeployRecord
+    ordering: str
+    """E.g. `approved 2026-11-20T11:00Z < merged 2026-11-20T12:00Z < deployed by this run ...`."""
+    ordered: bool
+    """True only when the evidence shows approval < merge < this run."""
+    exceptions: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "commits": list(self.commits),
+            "request": self.request,
+            "url": self.url,
+            "title": self.title,
+            "ticket": self.ticket,
+            "authors": list(self.authors),
+            "committers": list(self.committers),
+            "opened_by": self.opened_by,
+            "reviewed_commit": self.reviewed_commit,
+            "merged_commit": self.merged_commit,
+            "approvals": [a.to_json() for a in self.approvals],
+            "merger": self.merger,
+            "merged_at": self.merged_at,
+            "branch_rules": self.branch_rules,
+            "checks": [{"name": name, "conclusion": result} for name, result in self.checks],
+            "scans": [{"kind": kind, "declared": detail} for kind, detail in self.scans],
+            "deploy": self.deploy.to_json(),
+            "ordering": self.ordering,
+            "ordered": self.ordered,
+            "exceptions": list(self.exceptions),
+        }
+
+
 @dataclass(frozen=True)
 class PackContent:
     """Everything a pack says, before it is written: what the formats render."""
@@ -201,6 +307,10 @@ class PackContent:
     evidence_files: tuple[PackFile, ...]
     """The files under `evidence/`, for linking from the report."""
     signer_keyid: str = ""
+    changes: tuple[ChangeRecord, ...] = ()
+    """The changes this deploy brings in, oldest first."""
+    changes_note: str | None = None
+    """Why there is no change record (no platform token, history unreadable, no change)."""
 
     @property
     def summary(self) -> ControlSummary:

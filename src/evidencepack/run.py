@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .changes import change_record_note, change_records, changes_document
 from .controls.base import (
+    EVIDENCE_CHANGES,
     EVIDENCE_CONFIG_DIR,
     EVIDENCE_PIPELINE,
     EVIDENCE_POLICY,
@@ -150,6 +152,12 @@ def run(
                            available=frozenset(files))
     elif platform_error:
         evidence = replace(evidence, platform_error=platform_error)
+    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    changes = change_records(evidence, created_at)
+    if evidence.platform is not None and evidence.platform.changes is not None:
+        # Written before the controls run so that CM-2's reference to it is kept.
+        files[EVIDENCE_CHANGES] = json_bytes(changes_document(evidence, changes, created_at))
+        evidence = replace(evidence, available=frozenset(files))
     results = evaluate_all(evidence)
     signer, created = signer_for(options, store)
     if created is not None:
@@ -171,6 +179,8 @@ def run(
         results=results,
         evidence=files,
         signer=signer,
+        changes=changes,
+        changes_note=change_record_note(evidence),
     )
     attestation = built.directory / "attestation.dsse.json"
     entry = store.record(PackRecord(

@@ -6,9 +6,18 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from html.parser import HTMLParser
+from typing import Any
 
 from evidencepack.formats.html import render_report
-from evidencepack.model import Finding, Location, PackContent, Severity
+from evidencepack.model import (
+    ApprovalRecord,
+    ChangeRecord,
+    DeployRecord,
+    Finding,
+    Location,
+    PackContent,
+    Severity,
+)
 
 
 class _Page(HTMLParser):
@@ -217,3 +226,81 @@ def test_sparse_pack_renders(make_content: Callable[..., PackContent]) -> None:
     assert "local repository" in text
     assert "0 controls evaluated" in re.sub(r"\s+", " ", text)
     assert "built-in defaults" in text
+
+
+def _records() -> tuple[ChangeRecord, ...]:
+    """A clean pull request, a hostile one, and a direct push."""
+    head, older, pushed = "a" * 40, "b" * 40, "d" * 40
+    deploy = DeployRecord(("production",), (".github/workflows/deploy.yml#deploy",),
+                          (("production", ("carol",)),), ("carol APPROVED production",),
+                          "9876543210", "https://github.com/acme/payments-api/actions/runs/9876543210")
+    common: dict[str, Any] = {
+        "authors": ("alice",), "committers": ("alice",), "opened_by": "alice", "merger": "carol",
+        "merged_at": "2025-03-13T12:00:00Z", "branch_rules": "main: protected by classic",
+        "checks": (("test", "success"),), "scans": (("secret-scan", "gitleaks (ci.yml#scan)"),),
+        "deploy": deploy,
+    }
+    clean = ChangeRecord(
+        commit=head, commits=(head,), request=411, url="https://github.com/acme/payments-api/pull/411",
+        title="PAY-7 retry webhooks", ticket="PAY-7", reviewed_commit=head, merged_commit=head,
+        approvals=(ApprovalRecord("bob", "2025-03-13T11:00:00Z", head, True, None),),
+        ordering="approved 2025-03-13T11:00Z < merged 2025-03-13T12:00Z < deployed by this run "
+        "2025-03-14T09:42Z", ordered=True, exceptions=(), **common)
+    hostile = ChangeRecord(
+        commit=older, commits=(older, head), request=412, url="javascript:alert(1)",
+        title='<script>alert("title")</script>', ticket="<b>PAY-8</b>", reviewed_commit=head,
+        merged_commit=head,
+        approvals=(ApprovalRecord("<i>mallory</i>", "2025-03-13T11:00:00Z", older, False,
+                                  "<i>mallory</i> approved bbbbbbbbbbbb (stale approval)"),),
+        ordering="no counted approval; merged 2025-03-13T12:00Z < deployed by this run "
+        "2025-03-14T09:42Z", ordered=False,
+        exceptions=("0 of 1 required approval(s) counted: <img src=x> stale",), **common)
+    direct = ChangeRecord(
+        commit=pushed, commits=(pushed,), request=None, url=None, title="", ticket=None,
+        reviewed_commit=None, merged_commit=pushed, approvals=(),
+        ordering="pushed directly, no approval or merge to order; deployed by this run "
+        "2025-03-14T09:42Z", ordered=False,
+        exceptions=("no pull or merge request: the commit reached the branch directly",),
+        **{**common, "merger": None, "merged_at": None})
+    return clean, hostile, direct
+
+
+def test_changes_section_lists_every_change_escaped(make_content: Callable[..., PackContent]) -> None:
+    records = _records()
+    html = render_report(make_content(changes=records))
+    page = _parse(html)
+    text = " ".join(page.text)
+
+    assert "changes-heading" in page.ids
+    assert {"change-411", "change-412", "change-dddddddddddd"} <= page.ids
+    # The section sits between the summary and the controls.
+    assert html.index('id="summary-heading"') < html.index('id="changes-heading"') \
+        < html.index('id="toc-heading"')
+    assert "https://github.com/acme/payments-api/pull/411" in page.hrefs()
+    assert "https://github.com/acme/payments-api/actions/runs/9876543210" in page.hrefs()
+    assert not [h for h in page.hrefs() if h.startswith("javascript")]
+    for tag in ("script", "img", "b", "i"):
+        assert tag not in {t for t, _ in page.tags}
+    assert '<script>alert("title")</script>' in text
+    assert "&lt;script&gt;" in html and "&lt;img src=x&gt;" in html
+    # Short SHAs, the full one in the title; counted and not counted approvals with the reason.
+    assert f'<code title="{"a" * 40}">{"a" * 12}</code>' in html
+    assert "Counted" in text and "Not counted" in text
+    assert "<i>mallory</i> approved bbbbbbbbbbbb (stale approval)" in text
+    for label in ("Ticket", "Authors", "Reviewed / merged", "Approvals", "Merged by",
+                  "Branch rules", "Checks on merged commit", "Scans declared", "Deploy", "Order",
+                  "Exceptions"):
+        assert text.count(label) >= len(records), label
+    assert "PAY-7" in text and "carol APPROVED production" in text
+    assert "2 with exceptions or an order that is not shown" in " ".join(text.split())
+    flagged = [a for t, a in page.tags if t == "td" and a.get("class") == "flag"]
+    assert len(flagged) == 4  # order and exceptions of the two changes with exceptions
+
+
+def test_without_the_platform_the_change_record_says_what_it_needs(
+    make_content: Callable[..., PackContent],
+) -> None:
+    note = "The change record needs a GitHub token (GITHUB_TOKEN): without one, <nothing> was read."
+    html = render_report(make_content(changes_note=note))
+    assert "Changes in this deploy" in html and "&lt;nothing&gt;" in html
+    assert "changes-heading" not in render_report(make_content())

@@ -34,6 +34,7 @@ approvals:
   required: 1
 monitoring:
   alert_channel: "#ops-alerts"
+ticket_pattern: 'PLAT-[0-9]+'
 """
 
 
@@ -172,6 +173,21 @@ def test_a_well_run_repository_passes_the_platform_controls(scenario: Scenario, 
     everything = b"".join(p.read_bytes() for p in pack.rglob("*") if p.is_file())
     assert TOKEN.encode() not in everything
     assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in scenario.fake.requests)
+    # The change record: pull request #7 with its ticket and bob's approval on the merged head.
+    assert "evidence/platform/changes.json" in results["CM-2"]["evidence"]
+    record = json.loads((pack / "evidence" / "platform" / "changes.json").read_text())
+    (change,) = record["changes"]
+    assert change["url"] == "https://github.com/acme/shop/pull/7"
+    assert change["ticket"] == "PLAT-9"
+    assert change["reviewed_commit"] == change["merged_commit"] == scenario.c2
+    assert [a for a in change["approvals"] if a["counted"]] == [
+        {"reviewer": "bob", "submitted_at": REVIEWED_AT, "commit": scenario.c2, "counted": True,
+         "why_not": None}]
+    assert change["ordered"] is True and change["exceptions"] == []
+    assert change["ordering"] == ("approved 2026-11-20T11:00Z < merged 2026-11-20T12:00Z < "
+                                  "deployed by this run 2026-11-26T09:30Z")
+    report = (pack / "report.html").read_text()
+    assert "Changes in this deploy" in report and "PLAT-9" in report
 
 
 def test_self_approval_does_not_count(scenario: Scenario, tmp_path: Path) -> None:
@@ -338,6 +354,9 @@ def test_without_a_token_nothing_platform_passes(scenario: Scenario, tmp_path: P
         assert by_id[control].status == "error"
         assert by_id[control].rationale.startswith("no GitHub token")
     assert scenario.fake.requests == []
+    pack = outcome.pack.directory
+    assert not (pack / "evidence" / "platform" / "changes.json").exists()
+    assert "The change record needs a GitHub token" in (pack / "report.html").read_text()
 
 
 Scenarios = Callable[..., Scenario]

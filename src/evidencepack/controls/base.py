@@ -19,6 +19,8 @@ EVIDENCE_ZIZMOR = "evidence/pipeline/zizmor.json"
 EVIDENCE_CONFIG_DIR = "evidence/config"
 EVIDENCE_POLICY = "evidence/policy.json"
 EVIDENCE_SUBJECT = "evidence/ci/subject.json"
+EVIDENCE_CHANGES = "evidence/platform/changes.json"
+"""The change record of the deploy (`evidencepack.changes`), written when the platform was read."""
 
 DOCS_BASE = "https://evidencepack.dev/controls"
 

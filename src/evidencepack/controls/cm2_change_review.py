@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import Finding, Location, Severity, Status
 from .base import (
+    EVIDENCE_CHANGES,
     PLATFORM_API_EVIDENCE,
     Control,
     Evidence,
@@ -44,7 +45,9 @@ class ChangeReview(Control):
             return Outcome(Status.ERROR, unavailable_reason(
                 evidence, "the review history of the changes", platform.missing("pull request")
                 + platform.missing("commits") + platform.missing("merge request")))
-        files = PLATFORM_API_EVIDENCE
+        # The change record judges each change with the same `assess`: it is this result's
+        # per-change detail, next to the raw API replies it rests on.
+        files = (*PLATFORM_API_EVIDENCE, EVIDENCE_CHANGES)
         settings: list[Finding] = []
         where = Location(f"{platform.platform}:{platform.repository}")
         if platform.actions_can_approve_requests:

@@ -9,6 +9,7 @@ lists. Only each reviewer's latest decision counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ..policy import Policy
 from ..sources.platform import Change, PlatformEvidence, Review
@@ -28,6 +29,13 @@ class ChangeReview:
     required: int
     emergency: bool = False
     """Not enough approvals, but labelled with the policy's emergency label."""
+    refused: tuple[tuple[str, str], ...] = ()
+    """(reviewer, why their latest approval did not count): the per-person form of `problems`,
+    so the change record shows each approval with the very reason CM-2 gives."""
+
+    def refusal(self, reviewer: str) -> str | None:
+        """Why `reviewer`'s latest approval did not count; None when it counted or was not given."""
+        return next((why for who, why in self.refused if who == reviewer), None)
 
     @property
     def approved(self) -> bool:
@@ -41,7 +49,8 @@ def _people(change: Change) -> set[str]:
     return {p.lower() for p in involved}
 
 
-def _latest(reviews: tuple[Review, ...]) -> dict[str, Review]:
+def latest_decisions(reviews: tuple[Review, ...]) -> dict[str, Review]:
+    """Each reviewer's latest approval, change request or dismissal: the one that counts."""
     latest: dict[str, Review] = {}
     for review in sorted(reviews, key=lambda r: r.submitted_at or ""):
         if review.state.upper() in _DECISIONS:
@@ -58,36 +67,69 @@ def assess(change: Change, policy: Policy, platform: PlatformEvidence) -> Change
     bots = {b.lower() for b in policy.approvals.allowed_bots}
     stale_ok = policy.approvals.allow_stale
     approvers: list[str] = []
-    problems: list[str] = []
-    for reviewer, review in sorted(_latest(change.reviews).items()):
-        who = reviewer.lower()
+    refused: list[tuple[str, str]] = []
+    for reviewer, review in sorted(latest_decisions(change.reviews).items()):
         if review.state.upper() != "APPROVED":
             continue
-        if who in involved:
-            problems.append(f"{reviewer} approved but is an author, committer or the opener")
-            continue
-        if review.is_bot and who not in bots:
-            problems.append(f"{reviewer} is a bot the policy does not list in approvals.allowed_bots")
-            continue
-        if review.commit is not None and change.head_commit and review.commit != change.head_commit \
-                and not stale_ok:
-            problems.append(f"{reviewer} approved {review.commit[:12]}, not the merged head "
-                            f"{change.head_commit[:12]} (stale approval)")
-            continue
-        if review.commit is None and not stale_ok and not _approvals_reset_on_push(platform):
-            problems.append(f"{reviewer}'s approval does not say which commit it was given on, "
-                            "and approvals are not reset on push")
-            continue
-        if review.submitted_at and change.merged_at and review.submitted_at > change.merged_at:
-            problems.append(f"{reviewer} approved after the merge")
-            continue
-        approvers.append(reviewer)
+        problem = _refusal(reviewer, review, change, platform, involved, bots, stale_ok)
+        if problem is None:
+            approvers.append(reviewer)
+        else:
+            refused.append((reviewer, problem))
     emergency = bool(
         policy.approvals.emergency_label
         and policy.approvals.emergency_label in change.labels
         and len(approvers) < required
     )
-    return ChangeReview(change, tuple(approvers), tuple(problems), required, emergency)
+    return ChangeReview(change, tuple(approvers), tuple(why for _, why in refused), required,
+                        emergency, tuple(refused))
+
+
+def _refusal(reviewer: str, review: Review, change: Change, platform: PlatformEvidence,
+             involved: set[str], bots: set[str], stale_ok: bool) -> str | None:
+    """Why one approval does not count, or None when it does."""
+    who = reviewer.lower()
+    if who in involved:
+        return f"{reviewer} approved but is an author, committer or the opener"
+    if review.is_bot and who not in bots:
+        return f"{reviewer} is a bot the policy does not list in approvals.allowed_bots"
+    if review.commit is not None and change.head_commit and review.commit != change.head_commit \
+            and not stale_ok:
+        return (f"{reviewer} approved {review.commit[:12]}, not the merged head "
+                f"{change.head_commit[:12]} (stale approval)")
+    if review.commit is None and not stale_ok and not _approvals_reset_on_push(platform):
+        return (f"{reviewer}'s approval does not say which commit it was given on, "
+                "and approvals are not reset on push")
+    if _after(review.submitted_at, change.merged_at):
+        return f"{reviewer} approved after the merge"
+    return None
+
+
+def instant(text: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware UTC datetime; None when absent or unreadable.
+
+    Platforms differ (`Z`, `+00:00`, milliseconds): comparing parsed instants, not strings,
+    keeps the order right across them.
+    """
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _after(first: str | None, second: str | None) -> bool:
+    """`first` is a later time than `second`; False when either is unknown."""
+    if not first or not second:
+        return False
+    a, b = instant(first), instant(second)
+    if a is None or b is None:
+        return first > second  # unreadable times: the text order is the best left
+    return a > b
 
 
 def _approvals_reset_on_push(platform: PlatformEvidence) -> bool:

@@ -14,7 +14,15 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
-from evidencepack.model import ControlResult, Finding, PackContent, PackFile, Status
+from evidencepack.model import (
+    ApprovalRecord,
+    ChangeRecord,
+    ControlResult,
+    Finding,
+    PackContent,
+    PackFile,
+    Status,
+)
 
 TEMPLATE = "report.html.j2"
 
@@ -107,6 +115,81 @@ class SubjectView:
     commit_time: str | None
 
 
+@dataclass(frozen=True)
+class ShaView:
+    """A commit shown short, with the full SHA for the title attribute."""
+
+    full: str
+    short: str
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    reviewer: str
+    when: str | None
+    commit: ShaView | None
+    on_reviewed: bool
+    """Given on the request's head commit (the one that was merged)."""
+    counted: bool
+    why_not: str | None
+
+
+@dataclass(frozen=True)
+class CheckView:
+    name: str
+    conclusion: str
+    tone: str
+    """`ok`, `bad`, or '' for a check still running or of unknown outcome."""
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One change of the deploy, laid out as the twelve questions of an auditor."""
+
+    anchor: str
+    label: str
+    """`#7` (pull request), `!7` (merge request) or the short SHA of a direct push."""
+    href: str | None
+    title: str
+    request_kind: str
+    direct: bool
+    ticket: str | None
+    authors: tuple[str, ...]
+    committers: tuple[str, ...]
+    opened_by: str | None
+    commits: tuple[ShaView, ...]
+    reviewed: ShaView | None
+    merged: ShaView | None
+    approvals: tuple[ApprovalView, ...]
+    counted: int
+    merger: str | None
+    merged_at: str | None
+    branch_rules: str
+    checks: tuple[CheckView, ...]
+    scans: tuple[tuple[str, str], ...]
+    environments: tuple[str, ...]
+    deploy_jobs: tuple[str, ...]
+    required_reviewers: tuple[tuple[str, tuple[str, ...]], ...] | None
+    deploy_approvals: tuple[str, ...] | None
+    run_label: str | None
+    run_href: str | None
+    ordering: str
+    ordered: bool
+    exceptions: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        """The card's colour: pass when nothing is to be explained to the auditor."""
+        return str(Status.PASS if self.ordered and not self.exceptions else Status.FAIL)
+
+
+# Check conclusions that show the check did, or did not, pass on the merged commit; anything
+# else (queued, in_progress, unknown) is shown without a verdict.
+_GOOD_CHECKS = {"success", "neutral", "skipped"}
+_BAD_CHECKS = {"failure", "cancelled", "timed_out", "action_required", "startup_failure", "stale",
+               "failed", "canceled"}
+
+
 def render_report(content: PackContent) -> str:
     """Return the HTML report of a pack: self-contained, deterministic, autoescaped."""
     results = content.results
@@ -134,6 +217,8 @@ def render_report(content: PackContent) -> str:
         controls=controls,
         enforced_failures=enforced_failures,
         all_evidence=all_evidence,
+        changes=[_change_view(record, content.subject.platform) for record in content.changes],
+        changes_note=content.changes_note,
     )
 
 
@@ -176,6 +261,66 @@ def _subject_view(content: PackContent) -> SubjectView:
         workflow_ref=subject.workflow_ref,
         author=subject.author,
         commit_time=subject.commit_time,
+    )
+
+
+def _sha(commit: str | None) -> ShaView | None:
+    return ShaView(commit, commit[:12]) if commit else None
+
+
+def _change_view(record: ChangeRecord, platform: str) -> ChangeView:
+    gitlab = platform == "gitlab"
+    # GitLab writes merge requests as !7, GitHub pull requests as #7.
+    number = f"{'!' if gitlab else '#'}{record.request}"
+    label = record.commit[:12] if record.request is None else number
+    deploy = record.deploy
+    return ChangeView(
+        anchor=f"change-{record.request}" if record.request is not None
+        else f"change-{record.commit[:12]}",
+        label=label,
+        href=_web_href(record.url),
+        title=record.title,
+        request_kind="Merge request" if gitlab else "Pull request",
+        direct=record.request is None,
+        ticket=record.ticket,
+        authors=record.authors,
+        committers=record.committers,
+        opened_by=record.opened_by,
+        commits=tuple(ShaView(c, c[:12]) for c in record.commits),
+        reviewed=_sha(record.reviewed_commit),
+        merged=_sha(record.merged_commit),
+        approvals=tuple(_approval_view(a, record.reviewed_commit) for a in record.approvals),
+        counted=sum(1 for a in record.approvals if a.counted),
+        merger=record.merger,
+        merged_at=record.merged_at,
+        branch_rules=record.branch_rules,
+        checks=tuple(CheckView(name, result, _check_tone(result)) for name, result in record.checks),
+        scans=record.scans,
+        environments=deploy.environments,
+        deploy_jobs=deploy.jobs,
+        required_reviewers=deploy.required_reviewers,
+        deploy_approvals=deploy.approvals,
+        run_label=deploy.run_id or deploy.run_url,
+        run_href=_web_href(deploy.run_url),
+        ordering=record.ordering,
+        ordered=record.ordered,
+        exceptions=record.exceptions,
+    )
+
+
+def _check_tone(conclusion: str) -> str:
+    value = conclusion.lower()
+    return "ok" if value in _GOOD_CHECKS else "bad" if value in _BAD_CHECKS else ""
+
+
+def _approval_view(approval: ApprovalRecord, reviewed: str | None) -> ApprovalView:
+    return ApprovalView(
+        reviewer=approval.reviewer,
+        when=approval.submitted_at,
+        commit=_sha(approval.commit),
+        on_reviewed=bool(approval.commit and approval.commit == reviewed),
+        counted=approval.counted,
+        why_not=approval.why_not,
     )
 
 

@@ -15,7 +15,7 @@ from ..errors import StoreError
 from ..formats.html import render_report
 from ..formats.oscal import assessment_results
 from ..formats.results import results_document
-from ..model import ControlResult, ControlSummary, PackContent, PackFile, Subject
+from ..model import ChangeRecord, ControlResult, ControlSummary, PackContent, PackFile, Subject
 from .archive import write_archive
 from .dsse import envelope_text, sign_envelope, statement
 from .signing import Signer
@@ -68,8 +68,13 @@ def build_pack(
     results: tuple[ControlResult, ...],
     evidence: Mapping[str, bytes],
     signer: Signer,
+    changes: tuple[ChangeRecord, ...] = (),
+    changes_note: str | None = None,
 ) -> BuiltPack:
-    """Write the pack directory and its archive under `packs_dir`, atomically."""
+    """Write the pack directory and its archive under `packs_dir`, atomically.
+
+    `changes` is the change record the report lists; `changes_note` says why there is none.
+    """
     final = packs_dir / pack_id
     staging = packs_dir / f".{pack_id}.partial"
     if final.exists():
@@ -95,6 +100,8 @@ def build_pack(
             results=results,
             evidence_files=tuple(evidence_files),
             signer_keyid=signer.keyid,
+            changes=changes,
+            changes_note=changes_note,
         )
         _write(staging, RESULTS, json_bytes(results_document(content)))
         _write(staging, OSCAL, json_bytes(assessment_results(content)))
