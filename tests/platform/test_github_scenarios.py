@@ -388,3 +388,24 @@ def test_logs_of_a_running_run_are_archived_job_by_job(scenario: Scenario, tmp_p
     api = (outcome.pack.directory / "evidence" / "platform" / "github" / "api.json").read_text()
     # The signed storage URL is a short-lived credential: kept out of the evidence.
     assert "secret-signature" not in api
+
+
+def test_unreadable_ruleset_leaves_branch_protection_unconfirmed(scenario: Scenario,
+                                                                   tmp_path: Path) -> None:
+    scenario.serve_defaults()
+    scenario.replace("/repos/acme/shop/rulesets/42", {"message": "Not Found",
+                     "documentation_url": "https://docs.github.com/rest"}, status=404)
+    results = scenario.run(tmp_path)
+    assert results["CM-1"]["status"] == "error"
+    assert "ruleset 42" in results["CM-1"]["rationale"]
+
+
+def test_server_errors_are_not_reported_as_missing_permissions(scenario: Scenario,
+                                                                tmp_path: Path) -> None:
+    scenario.serve_defaults()
+    scenario.replace("/repos/acme/shop/actions/secrets", {"message": "Server Error",
+                     "documentation_url": "https://docs.github.com/rest"}, status=500)
+    results = scenario.run(tmp_path)
+    assert results["AC-3"]["status"] == "error"
+    assert "500" in results["AC-3"]["rationale"]
+    assert "the token needs" not in results["AC-3"]["rationale"]

@@ -432,3 +432,36 @@ def test_self_approving_project_fails_cm2_and_gives_ac3_to_a_person(collect: Col
     ac3 = evaluate(control("AC-3"), evidence)
     assert ac3.status == "manual"
     assert "gives no creation or update time" in ac3.rationale
+
+
+@pytest.mark.parametrize(("must_succeed", "status"), [(True, "pass"), (False, "fail")])
+def test_pipelines_must_succeed_is_gitlabs_required_check(collect: Collect, must_succeed: bool,
+                                                          status: str) -> None:
+    from datetime import date
+
+    from evidencepack.controls.base import Evidence
+    from evidencepack.controls.registry import control, evaluate
+    from evidencepack.model import Location, Subject
+    from evidencepack.scanners.pipeline.model import (
+        Capability,
+        CapabilityKind,
+        ConfigFile,
+        ConfigKind,
+        PipelineAnalysis,
+    )
+    from evidencepack.yamltree import YMap
+
+    project = shop()
+    project.project["only_allow_merge_if_pipeline_succeeds"] = must_succeed
+    platform = collect(project).collection.evidence
+    assert platform.pipeline_must_succeed is must_succeed
+    pipeline = PipelineAnalysis(
+        files=(ConfigFile(".gitlab-ci.yml", ConfigKind.GITLAB_CI, 10, "0" * 64, True, False,
+                          text="x", document=YMap((1, 1))),),
+        capabilities=(Capability(CapabilityKind.TESTS, Location(".gitlab-ci.yml", 3, 5), "pytest",
+                                 ".gitlab-ci.yml#test"),),
+    )
+    evidence = Evidence(subject=Subject(repository=PATH, commit=MERGE, platform="gitlab"),
+                        policy=default_policy(), today=date(2026, 11, 26), platform=platform,
+                        pipeline=pipeline)
+    assert evaluate(control("CM-4"), evidence).status == status

@@ -15,6 +15,7 @@ from .base import (
     no_pipeline,
     pipeline_evidence,
     plural,
+    unavailable_reason,
     where,
 )
 
@@ -75,6 +76,15 @@ class TokenPermissions(Control):
         if unknown and default == "read":
             unknown = []
             files = (*files, *PLATFORM_API_EVIDENCE)
+        if unknown and evidence.platform is not None:
+            return guard_unparsed(Outcome(
+                Status.ERROR,
+                f"{plural(len(unknown), 'workflow')} rely on the repository default; "
+                + unavailable_reason(evidence, "the repository's default workflow permissions",
+                                     evidence.platform.missing("default workflow permissions")),
+                (*open_, *extra),
+                (*files, *PLATFORM_API_EVIDENCE),
+            ), evidence)
         if unknown:
             workflows = where(f.location for f in unknown if f.location)
             return guard_unparsed(Outcome(

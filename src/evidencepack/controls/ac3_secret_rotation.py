@@ -78,7 +78,9 @@ class SecretRotation(Control):
         if undated:
             return Outcome(Status.ERROR, f"no update time for {', '.join(undated[:5])}",
                            extra, files)
-        refused = platform.missing("environment secrets")
+        refused = platform.missing("environment secrets") + (
+            platform.missing("environments")
+            if platform.platform == "github" and platform.environments is None else ())
         if refused:
             return Outcome(Status.ERROR, unavailable_reason(evidence, "some secrets", refused),
                            extra, files)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..model import Location, Severity, Status
 from ..scanners.pipeline.model import CapabilityKind
-from .base import PLATFORM_API_EVIDENCE, Evidence, Outcome, needs_platform
+from .base import PLATFORM_API_EVIDENCE, Evidence, Outcome, accept, needs_platform
 from .capability import CapabilityControl
 
 
@@ -49,6 +49,10 @@ class SecretScanning(CapabilityControl):
         findings = tuple(self.finding(
             "platform-secret-scanning-off", f"{name} is off for {platform.repository}",
             Severity.HIGH, where) for name in off)
+        open_, accepted = accept(self.id, findings, evidence)
+        if not open_:
+            return Outcome(outcome.status, outcome.rationale, (*accepted, *outcome.findings),
+                           (*outcome.evidence, *PLATFORM_API_EVIDENCE))
         return Outcome(Status.FAIL, f"{' and '.join(off)} off on the platform; "
-                       + outcome.rationale, (*findings, *outcome.findings),
+                       + outcome.rationale, (*open_, *accepted, *outcome.findings),
                        (*outcome.evidence, *PLATFORM_API_EVIDENCE))

@@ -77,6 +77,11 @@ class BranchProtection(Control):
         if failing:
             return Outcome(Status.FAIL, f"{plural(len(failing), 'problem')} with branch protection: "
                            + "; ".join(f.message for f in failing[:3]), (*open_, *extra), files)
+        unseen = platform.missing("ruleset") + platform.missing("branch approval rules")
+        if unseen:
+            # Bypass actors or approval counts that could not be read may be what fails.
+            return Outcome(Status.ERROR, unavailable_reason(
+                evidence, "part of the branch rules", unseen), (*open_, *extra), files)
         described = "; ".join(
             f"{r.branch} protected by {', '.join(r.sources) or 'rules'} with "
             f"{r.required_approvals} required approval(s)" for r in platform.branch_rules)

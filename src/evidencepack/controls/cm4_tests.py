@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ..model import Location, Severity, Status
 from ..scanners.pipeline.model import Capability, CapabilityKind
-from .base import PLATFORM_API_EVIDENCE, Evidence, Outcome, needs_platform, unavailable_reason
+from .base import (
+    PLATFORM_API_EVIDENCE,
+    Evidence,
+    Outcome,
+    accept,
+    needs_platform,
+    unavailable_reason,
+)
 from .capability import CapabilityControl
 
 
@@ -38,6 +45,9 @@ class AutomatedTests(CapabilityControl):
         tests = self.declared(evidence)
         if outcome.status is not Status.ERROR or not tests or platform is None:
             return outcome
+        files = (*outcome.evidence, *PLATFORM_API_EVIDENCE)
+        if platform.platform == "gitlab":
+            return self._gitlab(evidence, platform.pipeline_must_succeed, files)
         if not platform.branch_rules:
             return Outcome(Status.ERROR, unavailable_reason(
                 evidence, "required status checks", platform.missing("branch")
@@ -54,8 +64,25 @@ class AutomatedTests(CapabilityControl):
                 f"{rules.branch} requires {', '.join(rules.required_status_checks) or 'no status check'}"
                 f"; none is a test job ({', '.join(sorted(jobs))})", Severity.HIGH,
                 Location(f"{platform.platform}:{platform.repository}@{rules.branch}")))
-        files = (*outcome.evidence, *PLATFORM_API_EVIDENCE)
-        if findings:
-            return Outcome(Status.FAIL, findings[0].message, tuple(findings), files)
+        open_, accepted = accept(self.id, findings, evidence)
+        if open_:
+            return Outcome(Status.FAIL, open_[0].message, (*open_, *accepted), files)
         return Outcome(Status.PASS, f"tests run in {', '.join(sorted(jobs))} and are required "
-                       "checks of every production branch", evidence=files)
+                       "checks of every production branch", accepted, files)
+
+    def _gitlab(self, evidence: Evidence, must_succeed: bool | None,
+                files: tuple[str, ...]) -> Outcome:
+        # GitLab's required check is the merge request's pipeline: "Pipelines must succeed".
+        if must_succeed is None:
+            return Outcome(Status.ERROR, unavailable_reason(
+                evidence, "the project's 'Pipelines must succeed' setting",
+                evidence.platform.missing("project") if evidence.platform else ()), evidence=files)
+        if must_succeed:
+            return Outcome(Status.PASS, "tests run in the pipeline, and merge requests merge only "
+                           "when their pipeline succeeded", evidence=files)
+        finding = self.finding(
+            "tests-not-required", "merge requests may merge although their pipeline failed "
+            "('Pipelines must succeed' is off)", Severity.HIGH)
+        open_, accepted = accept(self.id, (finding,), evidence)
+        status = Status.FAIL if open_ else Status.PASS
+        return Outcome(status, finding.message, (*open_, *accepted), files)

@@ -11,6 +11,7 @@ from ..scanners.pipeline.model import CapabilityKind, CloudMethod, PipelineAnaly
 from ..sources.platform import PlatformEvidence
 from .base import (
     EVIDENCE_POLICY,
+    PLATFORM_API_EVIDENCE,
     Control,
     Evidence,
     Outcome,
@@ -160,7 +161,7 @@ class AsBuilt(Control):
         ]
         open_, accepted = accept(self.id, differences, evidence)
         extra = (*accepted, *expired_allowances(self.id, evidence))
-        files = (EVIDENCE_POLICY, *pipeline_evidence(evidence))
+        files = (EVIDENCE_POLICY, *pipeline_evidence(evidence), *PLATFORM_API_EVIDENCE)
         unobserved = [c.key for c in comparisons if c.observed is None]
         matched = len(comparisons) - len(differences) - len(unobserved)
         declared_in = source or "the default policy"

@@ -8,6 +8,7 @@ from .base import (
     Control,
     Evidence,
     Outcome,
+    accept,
     needs_platform,
     unavailable_reason,
 )
@@ -52,4 +53,8 @@ class LogRetention(Control):
         finding = self.finding(
             "logs-expire-early", f"logs are kept {kept} days, the policy requires {days}, and "
             "this run's logs are not archived in the pack", Severity.HIGH, where)
-        return Outcome(Status.FAIL, finding.message, (finding,), PLATFORM_API_EVIDENCE)
+        open_, accepted = accept(self.id, (finding,), evidence)
+        if not open_:
+            return Outcome(Status.NOT_APPLICABLE, f"{finding.message}; accepted by the policy: "
+                           f"{accepted[0].allowed_by}", accepted, PLATFORM_API_EVIDENCE)
+        return Outcome(Status.FAIL, finding.message, open_, PLATFORM_API_EVIDENCE)

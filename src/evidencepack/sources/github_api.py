@@ -73,7 +73,9 @@ class _Collector:
         try:
             return read()
         except ApiUnavailable as exc:
-            permission = exc.permission or PERMISSIONS.get(area)
+            # A missing permission explains a refusal, not a server error or a timeout.
+            refused = exc.status in (401, 403, 404)
+            permission = exc.permission or (PERMISSIONS.get(area) if refused else None)
             self.unavailable.append(Unavailable(what, exc.reason, permission))
             return None
 
@@ -292,9 +294,11 @@ def _changes(c: _Collector) -> tuple[Change, ...] | None:
         if chosen and isinstance(chosen.get("number"), int):
             pulls.setdefault(chosen["number"], chosen)
     if len(pulls) > MAX_PULL_REQUESTS:
+        # A partial review history could pass CM-2 on the changes that were read.
         c.unavailable.append(Unavailable(
-            "pull requests", f"{len(pulls)} pull requests in the range; only the first "
-            f"{MAX_PULL_REQUESTS} were read"))
+            "pull requests", f"{len(pulls)} pull requests in the range, more than the "
+            f"{MAX_PULL_REQUESTS} read per pack: build packs more often or narrow --since"))
+        return None
     details: dict[int, Change] = {}
     for pull_number in sorted(pulls)[:MAX_PULL_REQUESTS]:
         change = _pull_change(c, pull_number)

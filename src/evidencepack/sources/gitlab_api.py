@@ -162,6 +162,8 @@ def collect_gitlab(client: ApiClient, request: CollectRequest) -> PlatformCollec
         branch_rules=branch_rules,
         change_range=(request.base, request.head),
         changes=changes,
+        pipeline_must_succeed=(_bool(info.get("only_allow_merge_if_pipeline_succeeds"))
+                               if c.project_read else None),
         self_approval_allowed=settings.self_approval if settings else None,
         committers_may_approve=settings.committers_approve if settings else None,
         secrets=secrets,

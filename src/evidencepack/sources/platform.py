@@ -24,7 +24,9 @@ class Unavailable:
 
     def __str__(self) -> str:
         text = f"{self.area}: {self.reason}"
-        return f"{text} (the token needs {self.permission})" if self.permission else text
+        if not self.permission or "the token needs" in self.reason:
+            return text
+        return f"{text} (the token needs {self.permission})"
 
     def to_json(self) -> dict[str, Any]:
         return {"area": self.area, "reason": self.reason, "permission": self.permission}
@@ -174,6 +176,8 @@ class PlatformEvidence:
     changes: tuple[Change, ...] | None = None
     default_token_permissions: str | None = None
     """`read` or `write`: what the pipeline token gets when a workflow sets none."""
+    pipeline_must_succeed: bool | None = None
+    """GitLab: merge requests merge only when their pipeline succeeded (the required check)."""
     actions_can_approve_requests: bool | None = None
     self_approval_allowed: bool | None = None
     """GitLab: the author of a merge request may approve it."""
