@@ -409,3 +409,19 @@ def test_server_errors_are_not_reported_as_missing_permissions(scenario: Scenari
     assert results["AC-3"]["status"] == "error"
     assert "500" in results["AC-3"]["rationale"]
     assert "the token needs" not in results["AC-3"]["rationale"]
+
+
+def test_three_pages_of_pull_requests_for_a_commit(scenario: Scenario, tmp_path: Path) -> None:
+    scenario.serve_defaults()
+    # A commit that many open pull requests share (a long-lived base); one merged it into main.
+    others = [gh.pull_request(100 + i, user="dave", head_sha=scenario.c1, head_ref=f"topic-{i}")
+              for i in range(240)]
+    merged = gh.pull_request(7, user="alice", head_sha=scenario.c2, merged_by="carol",
+                             merged_at=MERGED_AT, merge_commit_sha=scenario.c2)
+    scenario.replace_list(f"/repos/acme/shop/commits/{scenario.c1}/pulls", [*others, merged])
+    results = scenario.run(tmp_path)
+    assert len(scenario.fake.requests_to(f"/repos/acme/shop/commits/{scenario.c1}/pulls")) == 3
+    assert results["CM-2"]["status"] == "pass"
+    changes = json.loads((scenario.outcome.pack.directory / "evidence" / "platform" /
+                          "changes.json").read_text())
+    assert [c["request"] for c in changes["changes"]] == [7]
