@@ -7,9 +7,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..model import Subject
-from .github_api import HEADERS, collect_github
-from .gitlab_api import collect_gitlab, gitlab_client
-from .http import ApiClient
 from .platform import CollectRequest, PlatformCollection
 
 
@@ -56,6 +53,11 @@ def platform_access(
 def collect_platform(access: PlatformAccess, request: CollectRequest,
                      **client_options: Any) -> PlatformCollection:
     """Read the platform for `request` with a fresh client."""
+    # Imported here: without a token no run pays for loading the HTTP stack.
+    from .github_api import HEADERS, collect_github
+    from .gitlab_api import collect_gitlab, gitlab_client
+    from .http import ApiClient
+
     if access.platform == "gitlab":
         with gitlab_client(access.api_url, access.token, job_token=access.job_token,
                            **client_options) as client:
