@@ -172,6 +172,10 @@ def test_a_well_run_repository_passes_the_platform_controls(scenario: Scenario, 
     assert all(e["url"].startswith(scenario.fake.base_url) for e in api)
     everything = b"".join(p.read_bytes() for p in pack.rglob("*") if p.is_file())
     assert TOKEN.encode() not in everything
+    assert TOKEN.encode() not in scenario.outcome.pack.archive.read_bytes()
+    from evidencepack.pack.verify import verify_pack
+
+    assert verify_pack(pack).ok and verify_pack(scenario.outcome.pack.archive).ok
     assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in scenario.fake.requests)
     # The change record: pull request #7 with its ticket and bob's approval on the merged head.
     assert "evidence/platform/changes.json" in results["CM-2"]["evidence"]
