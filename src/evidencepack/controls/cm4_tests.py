@@ -15,8 +15,18 @@ from .base import (
 from .capability import CapabilityControl
 
 
-def _job_id(capability: Capability) -> str:
-    return capability.job.rsplit("#", 1)[-1].lower()
+def _check_names(tests: tuple[Capability, ...], names: dict[str, str]) -> set[str]:
+    """The names a test job's check runs can carry: its id and its `name:`, lower case.
+
+    A name built from an expression (`Test ${{ matrix.os }}`) is matched by its fixed start.
+    """
+    out: set[str] = set()
+    for test in tests:
+        out.add(test.job.rsplit("#", 1)[-1].lower())
+        name = names.get(test.job, "").split("${{", 1)[0].strip().lower()
+        if name:
+            out.add(name)
+    return out
 
 
 class AutomatedTests(CapabilityControl):
@@ -52,12 +62,15 @@ class AutomatedTests(CapabilityControl):
             return Outcome(Status.ERROR, unavailable_reason(
                 evidence, "required status checks", platform.missing("branch")
                 + platform.missing("rules")), evidence=outcome.evidence)
-        jobs = {_job_id(t) for t in tests}
+        analysis = evidence.pipeline
+        jobs = _check_names(tests, dict(analysis.job_names) if analysis else {})
         findings = []
         for rules in platform.branch_rules:
             checks = [c.lower() for c in rules.required_status_checks]
-            if any(job == check or check.startswith(job + " ") or f"/ {job}" in check
-                   or job in check for job in jobs for check in checks):
+            # Matrix jobs add " (values)", reusable workflows prefix "caller / ".
+            if any(check == job or check.startswith((job + " ", job + "(")) or
+                   check.endswith("/ " + job) or f"/ {job} " in check
+                   for job in jobs for check in checks):
                 continue
             findings.append(self.finding(
                 "tests-not-required",

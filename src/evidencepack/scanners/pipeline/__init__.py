@@ -64,5 +64,6 @@ def analyze_pipeline(checkout: Checkout, policy: Policy, *, run_hardening: bool 
         codeowners=owners,
         artifact_retention_days=(*github.artifact_retention_days, *gitlab.artifact_retention_days),
         notes=(*notes, *github.notes, *gitlab.notes),
+        job_names=(*github.job_names, *gitlab.job_names),
     )
     return PipelineReport(analysis, raw)

@@ -340,6 +340,7 @@ def analyze_github(files: Sequence[ConfigFile]) -> PlatformFindings:
     deploy_jobs: list[DeployJob] = []
     retention: list[tuple[Location, int]] = []
     notes: list[str] = []
+    job_names: list[tuple[str, str]] = []
     for f in files:
         if f.kind is not ConfigKind.GITHUB_WORKFLOW or not f.analysable:
             continue
@@ -356,6 +357,8 @@ def analyze_github(files: Sequence[ConfigFile]) -> PlatformFindings:
         capabilities.extend(_capabilities(wf))
         deploy_jobs.extend(_deploy_jobs(wf))
         retention.extend(_artifact_retention(wf))
+        # Check runs carry the job's `name:` (or its id), which required checks list.
+        job_names.extend((job.ref, str(job.node.get("name") or job.job_id)) for job in wf.jobs)
     return PlatformFindings(
         cloud_access=tuple(cloud),
         permissions=tuple(permissions),
@@ -364,6 +367,7 @@ def analyze_github(files: Sequence[ConfigFile]) -> PlatformFindings:
         deploy_jobs=tuple(deploy_jobs),
         artifact_retention_days=tuple(retention),
         notes=tuple(notes),
+        job_names=tuple(job_names),
     )
 
 

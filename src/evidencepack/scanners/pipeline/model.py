@@ -192,6 +192,8 @@ class PipelineAnalysis:
     """Retention the configuration sets on uploaded artifacts/logs (days), where it does."""
     notes: tuple[str, ...] = ()
     """Things analysis noticed but could not resolve (e.g. a remote include not fetched)."""
+    job_names: tuple[tuple[str, str], ...] = ()
+    """(`<file>#<job id>`, display name) of every job, as its check runs are named."""
 
     @property
     def pipeline_files(self) -> tuple[ConfigFile, ...]:
@@ -257,3 +259,5 @@ class PlatformFindings:
     deploy_jobs: tuple[DeployJob, ...] = ()
     artifact_retention_days: tuple[tuple[Location, int], ...] = ()
     notes: tuple[str, ...] = ()
+    job_names: tuple[tuple[str, str], ...] = ()
+    """(`<file>#<job id>`, display name) of every job, as its check runs are named."""
