@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from ..pack.archive import deterministic_tar_gz
+from .area_reads import AreaReads
 from .http import ApiClient, ApiUnavailable
 from .platform import (
     BranchRules,
@@ -61,23 +62,12 @@ T = TypeVar("T")
 
 
 @dataclass
-class _Collector:
-    client: ApiClient
-    request: CollectRequest
-    repo: str
-    unavailable: list[Unavailable] = field(default_factory=list)
+class _Collector(AreaReads):
+    permissions: ClassVar[Mapping[str, str]] = PERMISSIONS
+    client: ApiClient = field(kw_only=True)
+    request: CollectRequest = field(kw_only=True)
+    repo: str = field(kw_only=True)
     files: dict[str, bytes] = field(default_factory=dict)
-
-    def attempt(self, area: str, what: str, read: Callable[[], T]) -> T | None:
-        """Run one read; a refusal becomes an `Unavailable` for `area`."""
-        try:
-            return read()
-        except ApiUnavailable as exc:
-            # A missing permission explains a refusal, not a server error or a timeout.
-            refused = exc.status in (401, 403, 404)
-            permission = exc.permission or (PERMISSIONS.get(area) if refused else None)
-            self.unavailable.append(Unavailable(what, exc.reason, permission))
-            return None
 
     def path(self, suffix: str) -> str:
         return f"/repos/{self.repo}{suffix}"
@@ -86,7 +76,7 @@ class _Collector:
 def collect_github(client: ApiClient, request: CollectRequest) -> PlatformCollection:
     """Everything the controls need from GitHub for `request.repository`."""
     repo = "/".join(quote(part, safe="") for part in request.repository.split("/"))
-    c = _Collector(client, request, repo)
+    c = _Collector(client=client, request=request, repo=repo)
     repository = c.attempt("repository", "repository", lambda: client.get_json(c.path("")))
     info = repository if isinstance(repository, dict) else {}
     security = info.get("security_and_analysis") if info else None

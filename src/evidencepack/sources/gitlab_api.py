@@ -16,15 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlsplit
 
 from ..pack.archive import deterministic_tar_gz
 from ..scanners.redaction import redact
+from .area_reads import AreaReads
 from .http import ApiClient, ApiUnavailable
 from .platform import (
     BranchRules,
@@ -101,12 +102,12 @@ def gitlab_client(api_url: str, token: str | None, *, job_token: bool = False,
 
 
 @dataclass
-class _Collector:
-    client: ApiClient
-    request: CollectRequest
-    project: str
+class _Collector(AreaReads):
+    permissions: ClassVar[Mapping[str, str]] = PERMISSIONS
+    client: ApiClient = field(kw_only=True)
+    request: CollectRequest = field(kw_only=True)
+    project: str = field(kw_only=True)
     """The project's URL-encoded path, e.g. `group%2Fsub%2Fproject`."""
-    unavailable: list[Unavailable] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     project_info: dict[str, Any] = field(default_factory=dict)
     project_read: bool = False
@@ -117,27 +118,14 @@ class _Collector:
     """Variable values, held only to scrub them from archived job logs; never written."""
     job_names: set[str] = field(default_factory=set)
 
-    def attempt(self, area: str, what: str, read: Callable[[], T]) -> T | None:
-        """Run one read; a refusal becomes an `Unavailable` for `what`."""
-        try:
-            return read()
-        except ApiUnavailable as exc:
-            self.refused(area, what, exc)
-            return None
-
-    def refused(self, area: str, what: str, exc: ApiUnavailable) -> None:
-        # A missing scope or role shows as 401/403, and GitLab answers 404 for a project or
-        # feature the token may not see; other failures (5xx, timeouts) are no permission matter.
-        permission = PERMISSIONS.get(area) if exc.status in (401, 403, 404) else None
-        self.unavailable.append(Unavailable(what, exc.reason, permission))
-
     def path(self, suffix: str = "") -> str:
         return f"/projects/{self.project}{suffix}"
 
 
 def collect_gitlab(client: ApiClient, request: CollectRequest) -> PlatformCollection:
     """Everything the controls need from GitLab for the project `request.repository`."""
-    c = _Collector(client, request, quote(request.repository.strip("/"), safe=""))
+    c = _Collector(client=client, request=request,
+                   project=quote(request.repository.strip("/"), safe=""))
     project = c.attempt("project", "project", lambda: client.get_json(c.path()))
     if isinstance(project, dict):
         c.project_info, c.project_read = project, True
