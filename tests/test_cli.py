@@ -18,26 +18,27 @@ from evidencepack.cli import main
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "schemas"
 
 # The workflow-derived controls of each fixture repository, as an auditor would expect them.
-# Everything not listed needs platform or run-time evidence and is `error` offline.
+# Everything not listed needs platform or run-time evidence and is `error` offline. AC-4
+# rests on evidencepack's own scan of the tree, which finds no secret in any fixture.
 EXPECTED = {
     "github-insecure": {
         "AC-1": "fail", "AC-2": "fail", "HD-1": "fail", "IN-3": "fail", "CM-3": "fail",
-        "CM-4": "fail", "AC-4": "fail", "VM-1": "fail", "IN-1": "fail", "IN-2": "fail",
+        "CM-4": "fail", "AC-4": "pass", "VM-1": "fail", "IN-1": "fail", "IN-2": "fail",
         "DOC-1": "fail",
     },
     "github-hardened": {
         "AC-1": "pass", "AC-2": "pass", "HD-1": "pass", "IN-3": "pass", "CM-3": "error",
-        "CM-4": "error", "AC-4": "error", "VM-1": "error", "IN-1": "error", "IN-2": "error",
+        "CM-4": "error", "AC-4": "pass", "VM-1": "error", "IN-1": "error", "IN-2": "error",
         "DOC-1": "error",
     },
     "gitlab-insecure": {
         "AC-1": "fail", "AC-2": "error", "HD-1": "fail", "IN-3": "fail", "CM-3": "fail",
-        "CM-4": "fail", "AC-4": "fail", "VM-1": "fail", "IN-1": "fail", "IN-2": "fail",
+        "CM-4": "fail", "AC-4": "pass", "VM-1": "fail", "IN-1": "fail", "IN-2": "fail",
         "DOC-1": "fail",
     },
     "gitlab-hardened": {
         "AC-1": "pass", "AC-2": "error", "HD-1": "pass", "IN-3": "pass", "CM-3": "error",
-        "CM-4": "error", "AC-4": "error", "VM-1": "error", "IN-1": "error", "IN-2": "error",
+        "CM-4": "error", "AC-4": "pass", "VM-1": "error", "IN-1": "error", "IN-2": "error",
         "DOC-1": "error",
     },
 }
@@ -258,8 +259,9 @@ def test_hostile_configuration_is_an_error_and_the_run_continues(
                              "config-unreadable"}
     # Nothing from outside the repository was copied into the pack.
     assert not (pack / "evidence" / "config" / ".github" / "workflows" / "escape.yml").exists()
+    # Only AC-4 may pass: evidencepack's own secret scan read every file it could.
     for r in results:
-        assert r["status"] != "pass", r
+        assert r["status"] != "pass" or r["id"] == "AC-4", r
 
 
 def test_verify_reports_tampering_with_exit_1(

@@ -37,7 +37,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "AC-1": ("static-cloud-credentials", "allowance-expired"),
     "AC-2": ("write-all", "default-permissions", "unneeded-write-scope", "allowance-expired"),
     "AC-3": ("secret-not-rotated", "allowance-expired"),
-    "AC-4": ("no-secret-scan", "platform-secret-scanning-off"),
+    "AC-4": ("secret-found", "platform-secret-scanning-off", "allowance-expired"),
     "VM-1": ("no-dependency-scan",),
     "VM-2": (),
     "MO-1": ("failures-not-alerted",),

@@ -246,26 +246,90 @@ def scan_workflows(path: Path, fmt: str, policy: Path | None, output: Path | Non
         sys.exit(1)
 
 
+@scan.command("secrets")
+@click.argument("path", type=click.Path(path_type=Path), default=Path())
+@click.option("--since", metavar="REF", help="Scan the lines added by the commits since REF.")
+@click.option("--history", is_flag=True, help="Scan the lines added by every commit of HEAD's history.")
+@click.option("--rules", "extra_rules", type=click.Path(path_type=Path, dir_okay=False),
+              help="A gitleaks-format TOML file of extra rules.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file instead of standard output.")
+def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path | None, fmt: str,
+                 output: Path | None) -> None:
+    """Scan PATH (its tree, a commit range or its history) for credentials; exit 1 on findings.
+
+    What is found is never printed: each finding shows the rule, the place, the first four
+    characters and the length of the secret.
+    """
+    from .formats.sarif import sarif_log
+    from .scanners.secrets.rules import RULES, load_gitleaks_toml
+    from .scanners.secrets.scan import scan_history, scan_tree
+    from .sources.history import resolve_commit
+    from .sources.repository import open_checkout
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if since and history:
+        raise InputError("--since and --history exclude each other")
+    rules = (*RULES, *load_gitleaks_toml(extra_rules)) if extra_rules else RULES
+    if since or history:
+        checkout = open_checkout(path)
+        base = resolve_commit(checkout, since) if since else None
+        result = scan_history(checkout, base, rules=rules)
+    else:
+        result = scan_tree(path.resolve(), rules=rules)
+    findings = [f.to_finding() for f in result.findings]
+    if fmt == "sarif":
+        text = json.dumps(sarif_log(findings, tool_version=__version__), indent=2) + "\n"
+    elif fmt == "json":
+        text = json.dumps(result.to_json(), indent=2) + "\n"
+    else:
+        text = _findings_text(findings)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write: {exc.strerror}") from None
+    elif fmt == "table":
+        skipped = ", ".join(f"{n} {why}" for why, n in sorted(result.skipped.items())) or "none"
+        _print_findings(findings, result.files_scanned, None, "file(s)")
+        _console(stderr=True).print(
+            f"scanned {result.files_scanned} file(s), {result.bytes_scanned:,} bytes"
+            + (f", {result.commits_scanned} commit(s)" if result.commits_scanned else "")
+            + f" with {result.rules} rules; skipped: {skipped}", highlight=False)
+    else:
+        click.echo(text, nl=False)
+    if result.unresolved:
+        sys.exit(1)
+
+
 def _findings_text(findings: Sequence[Finding]) -> str:
-    return "".join(f"{f.severity}\t{f.rule}\t{f.location or ''}\t{f.message}\n" for f in findings)
+    return "".join(
+        f"{f.severity}\t{f.rule}\t{f.location or ''}\t{f.message}"
+        + (f"\taccepted: {f.allowed_by}" if f.allowed_by else "") + "\n"
+        for f in findings
+    )
 
 
-def _print_findings(findings: Sequence[Finding], files: int, engine_error: str | None) -> None:
+def _print_findings(findings: Sequence[Finding], files: int, engine_error: str | None,
+                    what: str = "configuration file(s)") -> None:
     console = _console()
     if engine_error:
         _console(stderr=True).print(f"[yellow]warning:[/yellow] {engine_error}")
     if not findings:
-        console.print(f"No findings in {files} configuration file(s).")
+        console.print(f"No findings in {files} {what}.")
         return
-    table = Table(title=f"{len(findings)} finding(s) in {files} configuration file(s)",
-                  title_justify="left")
+    table = Table(title=f"{len(findings)} finding(s) in {files} {what}", title_justify="left")
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Rule", no_wrap=True)
-    table.add_column("Location", no_wrap=True)
-    table.add_column("Message")
+    table.add_column("Rule", overflow="fold")
+    table.add_column("Location", overflow="fold")
+    table.add_column("Message", min_width=24, ratio=1)
     for f in findings:
+        message = f.message + (f" [accepted: {f.allowed_by}]" if f.allowed_by else "")
         table.add_row(Text(str(f.severity), style=SEVERITY_STYLE[f.severity]), f.rule,
-                      str(f.location or ""), f.message)
+                      str(f.location or ""), message)
     console.print(table)
 
 

@@ -18,6 +18,7 @@ from .controls.base import (
     EVIDENCE_CONFIG_DIR,
     EVIDENCE_PIPELINE,
     EVIDENCE_POLICY,
+    EVIDENCE_SECRETS,
     EVIDENCE_SUBJECT,
     EVIDENCE_ZIZMOR,
     Evidence,
@@ -30,6 +31,7 @@ from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
+from .scanners.secrets.scan import ScanResult, scan_history, scan_tree
 from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject
 from .sources.collect import collect_platform, platform_access
 from .sources.history import commits_between, is_ancestor, resolve_commit
@@ -144,7 +146,13 @@ def run(
         policy_path=_relative(policy.source, checkout.root),
     )
     store = LocalStore(options.store)
-    platform, platform_error, commits = _platform(options, checkout, subject, policy, store,
+    base = _base_commit(options, checkout, subject, store)
+    secret_scan, scan_error = _scan_change(checkout, base, subject.commit, now)
+    if secret_scan is not None:
+        files[EVIDENCE_SECRETS] = json_bytes(secret_scan.to_json())
+    evidence = replace(evidence, secret_scan=secret_scan, secret_scan_error=scan_error,
+                       available=frozenset(files))
+    platform, platform_error, commits = _platform(options, checkout, subject, policy, base,
                                                   environment, now, warnings, api_options or {})
     if platform is not None:
         files.update(platform.files)
@@ -202,7 +210,7 @@ def _platform(
     checkout: Checkout,
     subject: Subject,
     policy: Policy,
-    store: Store,
+    base: str | None,
     env: Mapping[str, str],
     now: datetime,
     warnings: list[str],
@@ -215,7 +223,6 @@ def _platform(
         if access is not None:
             return None, "the repository's path on the platform is unknown (no remote)", None
         return None, None, None
-    base = _base_commit(options, checkout, subject, store)
     commits, cut = commits_between(checkout, base, subject.commit)
     if cut:
         warnings.append(f"the deploy range holds more than {len(commits)} commits; only the "
@@ -232,6 +239,17 @@ def _platform(
         now=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     return collect_platform(access, request, **api_options), None, commits
+
+
+def _scan_change(checkout: Checkout, base: str | None, head: str,
+                 now: datetime) -> tuple[ScanResult | None, str | None]:
+    """Scan the change for secrets: the commits since `base`, else the checked-out tree."""
+    try:
+        if base is not None:
+            return scan_history(checkout, base, head, today=now.date()), None
+        return scan_tree(checkout.root, today=now.date()), None
+    except EvidencepackError as exc:
+        return None, exc.message
 
 
 def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject,

@@ -163,9 +163,10 @@ def test_a_well_run_repository_passes_the_platform_controls(scenario: Scenario, 
     assert statuses(results, "CM-1", "CM-2", "CM-3", "CM-4", "AC-2", "AC-3", "LG-1", "MO-1",
                     "DOC-1") == dict.fromkeys(
         ("CM-1", "CM-2", "CM-3", "CM-4", "AC-2", "AC-3", "LG-1", "MO-1", "DOC-1"), "pass")
-    # The change scan of AC-4 is not in this pack yet; platform settings alone never pass it.
-    assert results["AC-4"]["status"] == "error"
-    assert "push protection on" in results["AC-4"]["rationale"]
+    # AC-4: the commits since the base were scanned clean, and push protection is on.
+    assert results["AC-4"]["status"] == "pass"
+    assert "the lines added by 2 commits" in results["AC-4"]["rationale"]
+    assert "push protection are on" in results["AC-4"]["rationale"]
     pack = scenario.outcome.pack.directory
     api = json.loads((pack / "evidence" / "platform" / "github" / "api.json").read_text())
     assert {e["status"] for e in api} == {200}

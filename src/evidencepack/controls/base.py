@@ -11,6 +11,7 @@ from typing import ClassVar
 from ..model import Finding, Location, Severity, Status, Subject
 from ..policy import Policy
 from ..scanners.pipeline.model import PipelineAnalysis
+from ..scanners.secrets.scan import ScanResult
 from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
 
 # Pack-relative paths of the evidence files controls refer to.
@@ -19,6 +20,7 @@ EVIDENCE_ZIZMOR = "evidence/pipeline/zizmor.json"
 EVIDENCE_CONFIG_DIR = "evidence/config"
 EVIDENCE_POLICY = "evidence/policy.json"
 EVIDENCE_SUBJECT = "evidence/ci/subject.json"
+EVIDENCE_SECRETS = "evidence/secrets/scan.json"
 EVIDENCE_CHANGES = "evidence/platform/changes.json"
 """The change record of the deploy (`evidencepack.changes`), written when the platform was read."""
 
@@ -41,6 +43,10 @@ class Evidence:
     """Why the platform was not read although a token was given."""
     commits: tuple[LocalCommit, ...] | None = None
     """The deploy range from the local history, when the platform was read."""
+    secret_scan: ScanResult | None = None
+    """evidencepack's own secret scan of the change (redacted)."""
+    secret_scan_error: str | None = None
+    """Why the change could not be scanned."""
     config_evidence: tuple[str, ...] = field(default=())
     """Pack-relative paths of the copies of the pipeline configuration files."""
     available: frozenset[str] | None = None

@@ -1,0 +1,397 @@
+"""Secret scans of a working tree, of a commit range, and of the whole history.
+
+Files are streamed to worker processes (both cores) in batches; each worker holds its own
+compiled rules and sends back only redacted findings, so no secret crosses a process
+boundary or reaches the caller. Binary files, files over the size limit and lockfiles are
+skipped, and every skip is counted in the result. Symbolic links are never followed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ...errors import InputError
+from ...model import Finding, Location, Severity
+from ...sources.repository import Checkout, run_git
+from .engine import ENGINE, Match, SecretMatcher, fingerprint, preview
+from .rules import RULES, Rule
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+BASELINE = ".evidencepack/secrets-baseline.json"
+LOCKFILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+    "poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "Cargo.lock", "go.sum",
+    "Gemfile.lock", "composer.lock", "packages.lock.json", "gradle.lockfile", "mix.lock",
+    "pubspec.lock", "Podfile.lock", "flake.lock",
+})
+_ALLOW = re.compile(r"evidencepack:allow-secret\b[:\s]*(?P<reason>[^\n]*?)\s*(?:\*/|-->|$)", re.MULTILINE)
+_BATCH_BYTES = 4 * 1024 * 1024
+_PARALLEL_FROM_BYTES = 8 * 1024 * 1024
+_DOCS = "https://evidencepack.dev/controls/AC-4"
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """A credential found, redacted: the rule, where, and a preview; never the value."""
+
+    rule: str
+    description: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    fingerprint: str
+    preview: str
+    commit: str | None = None
+    author: str | None = None
+    allowed_by: str | None = None
+    """The reason of the baseline entry or inline comment that accepts it."""
+    note: str | None = None
+
+    def to_finding(self) -> Finding:
+        where = f" in commit {self.commit[:12]}" if self.commit else ""
+        message = f"{self.description}: {self.preview}{where}"
+        if self.note:
+            message += f" ({self.note})"
+        return Finding(rule=f"secret/{self.rule}", message=message, severity=self.severity,
+                       location=Location(self.path, self.line, self.column),
+                       help_uri=f"{_DOCS}#secret-found", allowed_by=self.allowed_by)
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: str(getattr(self, name)) if name == "severity" else getattr(self, name)
+                for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scan covered, what it skipped and why, and what it found."""
+
+    scope: str
+    """`worktree`, `range` or `history`."""
+    base: str | None
+    head: str | None
+    files_scanned: int
+    bytes_scanned: int
+    commits_scanned: int
+    skipped: dict[str, int]
+    findings: tuple[SecretFinding, ...]
+    rules: int
+    engine: str = ENGINE
+
+    @property
+    def unresolved(self) -> tuple[SecretFinding, ...]:
+        return tuple(f for f in self.findings if f.allowed_by is None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope, "base": self.base, "head": self.head,
+            "files_scanned": self.files_scanned, "bytes_scanned": self.bytes_scanned,
+            "commits_scanned": self.commits_scanned, "skipped": dict(sorted(self.skipped.items())),
+            "rules": self.rules, "engine": self.engine,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+# -- one text ------------------------------------------------------------------------------------
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+    return starts
+
+
+def _locate(starts: Sequence[int], offset: int) -> tuple[int, int]:
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo + 1, offset - starts[lo] + 1
+
+
+def findings_in(text: str, path: str, matcher: SecretMatcher,
+                lines: Sequence[int] | None = None) -> list[SecretFinding]:
+    """Redacted findings of `text`; `lines` maps text lines to file lines (diff hunks)."""
+    matches = matcher.scan(text)
+    if not matches:
+        return []
+    starts = _line_starts(text)
+    out = []
+    for match in matches:
+        line, column = _locate(starts, match.start)
+        line_text = text[starts[line - 1]: starts[line] if line < len(starts) else len(text)]
+        out.append(_finding(match, path, lines[line - 1] if lines else line, column, line_text))
+    return out
+
+
+def _finding(match: Match, path: str, line: int, column: int, line_text: str) -> SecretFinding:
+    allowed, note = None, None
+    comment = _ALLOW.search(line_text)
+    if comment:
+        reason = comment.group("reason").strip()
+        if reason:
+            allowed = f"inline: {reason}"
+        else:
+            note = "an allow comment without a reason is not honoured"
+    return SecretFinding(
+        rule=match.rule.id, description=match.rule.description, severity=match.rule.severity,
+        path=path, line=line, column=column,
+        fingerprint=fingerprint(match.rule.id, match.secret, path), preview=preview(match.secret),
+        allowed_by=allowed, note=note,
+    )
+
+
+# -- the working tree ---------------------------------------------------------------------------
+
+
+def _tree_files(root: Path) -> list[str]:
+    if (root / ".git").exists():
+        out = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        return sorted({p for p in out.split("\0") if p})
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            files.append((Path(dirpath) / name).relative_to(root).as_posix())
+    return sorted(files)
+
+
+def _classify(root: Path, rel: str, max_bytes: int) -> tuple[str | None, int]:
+    """(skip reason or None, size) without reading the file."""
+    path = root / rel
+    if PurePosixPath(rel).name in LOCKFILES:
+        return "lockfile", 0
+    try:
+        info = path.lstat()
+    except OSError:
+        return "unreadable", 0
+    if path.is_symlink():
+        return "symlink", 0
+    if not path.is_file():
+        return "not a regular file", 0
+    if info.st_size > max_bytes:
+        return "over the size limit", info.st_size
+    return None, info.st_size
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(rules: Sequence[Rule]) -> None:
+    _WORKER["matcher"] = SecretMatcher(rules)
+
+
+def _scan_batch(args: tuple[str, list[str]]) -> tuple[list[SecretFinding], Counter[str], int, int]:
+    root_text, paths = args
+    root = Path(root_text)
+    matcher: SecretMatcher = _WORKER["matcher"]
+    found: list[SecretFinding] = []
+    skipped: Counter[str] = Counter()
+    scanned = size = 0
+    for rel in paths:
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            skipped["unreadable"] += 1
+            continue
+        if b"\0" in data[:8192]:
+            skipped["binary"] += 1
+            continue
+        scanned += 1
+        size += len(data)
+        found.extend(findings_in(data.decode("utf-8", "replace"), rel, matcher))
+    return found, skipped, scanned, size
+
+
+def scan_tree(root: Path, *, rules: Sequence[Rule] = RULES, max_bytes: int = MAX_FILE_BYTES,
+              workers: int | None = None, today: date | None = None) -> ScanResult:
+    """Scan every tracked and untracked (not ignored) file of the tree at `root`."""
+    if not root.is_dir():
+        raise InputError(f"{root}: not a directory")
+    skipped: Counter[str] = Counter()
+    batches: list[list[str]] = [[]]
+    batch_bytes = total = 0
+    for rel in _tree_files(root):
+        reason, size = _classify(root, rel, max_bytes)
+        if reason:
+            skipped[reason] += 1
+            continue
+        if batch_bytes >= _BATCH_BYTES:
+            batches.append([])
+            batch_bytes = 0
+        batches[-1].append(rel)
+        batch_bytes += size
+        total += size
+    findings: list[SecretFinding] = []
+    scanned = size_scanned = 0
+    for found, skips, count, size in _run_batches(str(root), batches, rules, total, workers):
+        findings.extend(found)
+        skipped.update(skips)
+        scanned += count
+        size_scanned += size
+    result = ScanResult("worktree", None, None, scanned, size_scanned, 0, dict(skipped),
+                        tuple(sorted(findings, key=_order)), len(rules))
+    return apply_baseline(result, load_baseline(root), today or date.today())
+
+
+def _run_batches(root: str, batches: list[list[str]], rules: Sequence[Rule], total: int,
+                 workers: int | None) -> Iterator[tuple[list[SecretFinding], Counter[str], int, int]]:
+    jobs = [(root, batch) for batch in batches if batch]
+    count = workers or min(os.cpu_count() or 1, 8)
+    if count <= 1 or total < _PARALLEL_FROM_BYTES or len(jobs) < 2:
+        _init_worker(rules)
+        yield from map(_scan_batch, jobs)
+        return
+    # Forked workers inherit nothing to pickle but the rules; each compiles its own database.
+    with get_context("fork").Pool(count, initializer=_init_worker, initargs=(rules,)) as pool:
+        yield from pool.imap_unordered(_scan_batch, jobs)
+
+
+def _order(f: SecretFinding) -> tuple[str, str, int, int, str]:
+    return (f.commit or "", f.path, f.line, f.column, f.rule)
+
+
+# -- history ---------------------------------------------------------------------------------------
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+
+
+@dataclass
+class _Added:
+    commit: str
+    author: str
+    path: str
+    lines: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+
+
+def _added_lines(checkout: Checkout, spec: list[str]) -> Iterator[_Added]:
+    """The lines each commit added, file by file, from `git log -p` (deleted files included)."""
+    proc = subprocess.Popen(
+        ["git", "-c", f"safe.directory={checkout.root}", "log", "-p", "--no-color", "--unified=0",
+         "--no-renames", "--no-ext-diff", "--format=%x00commit %H%x00%an <%ae>", *spec],
+        cwd=checkout.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    commit = author = ""
+    current: _Added | None = None
+    number = 0
+    for raw in proc.stdout:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        if line.startswith("\0commit "):
+            if current and current.lines:
+                yield current
+            current = None
+            _, sha, who = [*line.split("\0"), "", "", ""][:3]
+            commit, author = sha.removeprefix("commit "), who
+        elif line.startswith("+++ "):
+            if current and current.lines:
+                yield current
+            target = line[4:]
+            current = _Added(commit, author, target[2:]) if target.startswith("b/") else None
+        elif line.startswith("@@"):
+            hunk = _HUNK.match(line)
+            number = int(hunk.group(1)) if hunk else 0
+        elif current is not None and line.startswith("+"):
+            current.lines.append(line[1:])
+            current.numbers.append(number)
+            number += 1
+    if current and current.lines:
+        yield current
+    proc.wait()
+    if proc.returncode not in (0, None):
+        raise InputError(f"git log failed in {checkout.root} (exit {proc.returncode})")
+
+
+def scan_history(checkout: Checkout, base: str | None, head: str = "HEAD", *,
+                 rules: Sequence[Rule] = RULES, today: date | None = None) -> ScanResult:
+    """Scan the lines added by each commit of base..head (the whole history when base is None)."""
+    matcher = SecretMatcher(rules)
+    spec = [f"{base}..{head}"] if base else [head]
+    findings: list[SecretFinding] = []
+    commits: set[str] = set()
+    skipped: Counter[str] = Counter()
+    scanned = size = 0
+    for added in _added_lines(checkout, spec):
+        commits.add(added.commit)
+        if PurePosixPath(added.path).name in LOCKFILES:
+            skipped["lockfile"] += 1
+            continue
+        text = "\n".join(added.lines)
+        scanned += 1
+        size += len(text)
+        findings.extend(replace(f, commit=added.commit, author=added.author)
+                        for f in findings_in(text, added.path, matcher, added.numbers))
+    scope = "range" if base else "history"
+    result = ScanResult(scope, base, head, scanned, size, len(commits), dict(skipped),
+                        tuple(sorted(findings, key=_order)), len(rules))
+    return apply_baseline(result, load_baseline(checkout.root), today or date.today())
+
+
+# -- the baseline ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    fingerprint: str
+    reason: str
+    expires: date | None = None
+
+
+def load_baseline(root: Path) -> tuple[BaselineEntry, ...]:
+    """`.evidencepack/secrets-baseline.json`: accepted fingerprints, each with a reason."""
+    path = root / BASELINE
+    if not path.is_file() or path.is_symlink():
+        return ()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{BASELINE}: not a readable JSON file ({exc})") from None
+    entries = data.get("secrets") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(f"{BASELINE}: expected {{\"secrets\": [...]}}")
+    out = []
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise InputError(f"{BASELINE}: entry {number} has no fingerprint")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InputError(f"{BASELINE}: entry {number} ({entry['fingerprint'][:12]}) needs a reason")
+        expires = None
+        if entry.get("expires") is not None:
+            try:
+                expires = date.fromisoformat(str(entry["expires"]))
+            except ValueError:
+                raise InputError(f"{BASELINE}: entry {number}: expires must be YYYY-MM-DD") from None
+        out.append(BaselineEntry(entry["fingerprint"], reason.strip(), expires))
+    return tuple(out)
+
+
+def apply_baseline(result: ScanResult, entries: Sequence[BaselineEntry], today: date) -> ScanResult:
+    """Mark findings the baseline accepts; an expired entry accepts nothing and says so."""
+    if not entries:
+        return result
+    by_print = {e.fingerprint: e for e in entries}
+    marked = []
+    for finding in result.findings:
+        entry = by_print.get(finding.fingerprint)
+        if entry is None or finding.allowed_by:
+            marked.append(finding)
+        elif entry.expires is not None and entry.expires < today:
+            marked.append(replace(finding, note=f"baseline entry expired on {entry.expires}"))
+        else:
+            marked.append(replace(finding, allowed_by=f"baseline: {entry.reason}"))
+    return replace(result, findings=tuple(marked))

@@ -1,0 +1,141 @@
+"""Scans of a tree, a range and the history; skips counted; nothing found ever written out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evidencepack.cli import main
+from evidencepack.errors import InputError
+from evidencepack.scanners.secrets import scan as scan_module
+from evidencepack.scanners.secrets.scan import scan_history, scan_tree
+from evidencepack.sources.repository import open_checkout
+
+# A classic GitHub token with a valid checksum, built for this test (never a real token).
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _github_token(seed: int) -> str:
+    import random
+    import zlib
+
+    rng = random.Random(seed)
+    body = "".join(rng.choice(_ALPHABET) for _ in range(30))
+    crc = zlib.crc32(body.encode())
+    digits = ""
+    while crc:
+        crc, rest = divmod(crc, 62)
+        digits = _ALPHABET[rest] + digits
+    return f"ghp_{body}{digits.rjust(6, '0')}"
+
+
+TOKEN = _github_token(7)
+AWS_ID = "AKIA" + "QX7Z2M4N6P5R3T5V"
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "Mallory", "GIT_AUTHOR_EMAIL": "mallory@example.com",
+           "GIT_COMMITTER_NAME": "Mallory", "GIT_COMMITTER_EMAIL": "mallory@example.com",
+           "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_tree_scan_finds_redacts_and_counts_skips(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text(f"token = {_github_token(9)}\n")
+    repo = make_repo({
+        "app/settings.py": f'GITHUB_TOKEN = "{TOKEN}"\n',
+        "package-lock.json": f'{{"token": "{_github_token(3)}"}}\n',
+        "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00" + TOKEN.encode(),
+        "big.txt": "x" * 200 + "\n",
+    })
+    (repo / "link.txt").symlink_to(outside)
+    result = scan_tree(repo, max_bytes=100)
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [
+        (result.findings[0].rule, "app/settings.py", 1)]
+    finding = result.findings[0]
+    assert finding.preview == f"{TOKEN[:4]}…({len(TOKEN)} chars)"
+    assert result.skipped == {"lockfile": 1, "binary": 1, "over the size limit": 1, "symlink": 1}
+    assert TOKEN not in json.dumps(result.to_json())
+
+
+def test_secret_committed_then_removed(make_repo: Callable[..., Path]) -> None:
+    repo = make_repo({"README.md": "hello\n"})
+    base = _git(repo, "rev-parse", "HEAD")
+    (repo / "deploy.sh").write_text(f"export AWS_ACCESS_KEY_ID={AWS_ID}\necho deploy\n")
+    _git(repo, "add", "deploy.sh")
+    _git(repo, "commit", "-qm", "add deploy")
+    leak = _git(repo, "rev-parse", "HEAD")
+    (repo / "deploy.sh").write_text("echo deploy\n")
+    _git(repo, "commit", "-qam", "remove key")
+    checkout = open_checkout(repo)
+    assert scan_tree(repo).findings == ()
+    for result in (scan_history(checkout, None), scan_history(checkout, base)):
+        (finding,) = result.findings
+        assert (finding.path, finding.line, finding.commit) == ("deploy.sh", 1, leak)
+        assert finding.author == "Mallory <mallory@example.com>"
+    assert scan_history(checkout, leak).findings == ()
+
+
+def test_inline_allow_comment_needs_a_reason(make_repo: Callable[..., Path]) -> None:
+    repo = make_repo({
+        "a.py": f'T = "{TOKEN}"  # evidencepack:allow-secret fixture for the parser tests\n',
+        "b.py": f'T = "{_github_token(11)}"  # evidencepack:allow-secret\n',
+    })
+    by_path = {f.path: f for f in scan_tree(repo).findings}
+    assert by_path["a.py"].allowed_by == "inline: fixture for the parser tests"
+    assert by_path["b.py"].allowed_by is None
+    assert "without a reason" in str(by_path["b.py"].note)
+
+
+def test_baseline_accepts_with_a_reason_and_expires(make_repo: Callable[..., Path]) -> None:
+    repo = make_repo({"a.py": f'T = "{TOKEN}"\n'})
+    (finding,) = scan_tree(repo).findings
+    baseline = repo / ".evidencepack" / "secrets-baseline.json"
+    baseline.parent.mkdir()
+    baseline.write_text(json.dumps({"secrets": [
+        {"fingerprint": finding.fingerprint, "reason": "revoked on 2026-11-01, INC-7"}]}))
+    assert scan_tree(repo).findings[0].allowed_by == "baseline: revoked on 2026-11-01, INC-7"
+    baseline.write_text(json.dumps({"secrets": [
+        {"fingerprint": finding.fingerprint, "reason": "x", "expires": "2020-01-01"}]}))
+    expired = scan_tree(repo).findings[0]
+    assert expired.allowed_by is None and "expired" in str(expired.note)
+    baseline.write_text(json.dumps({"secrets": [{"fingerprint": finding.fingerprint}]}))
+    with pytest.raises(InputError, match="needs a reason"):
+        scan_tree(repo)
+
+
+def test_parallel_scan_matches_the_single_process_scan(make_repo: Callable[..., Path],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"src/m{i}.py": f"value = {i}\n" * 50 for i in range(40)}
+    files["src/m7.py"] += f'KEY = "{TOKEN}"\n'
+    repo = make_repo(files)
+    single = scan_tree(repo, workers=1)
+    monkeypatch.setattr(scan_module, "_PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(scan_module, "_BATCH_BYTES", 1000)
+    parallel = scan_tree(repo, workers=2)
+    assert parallel.findings == single.findings
+    assert parallel.files_scanned == single.files_scanned == 40
+
+
+def test_cli_outputs_never_hold_the_secret(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    repo = make_repo({"a.env": f"GITHUB_TOKEN={TOKEN}\nAWS_ACCESS_KEY_ID={AWS_ID}\n"})
+    runner = CliRunner()
+    outputs = []
+    for fmt in ("table", "json", "sarif"):
+        result = runner.invoke(main, ["scan", "secrets", str(repo), "--format", fmt])
+        assert result.exit_code == 1, result.output
+        outputs.append(result.output)
+    history = runner.invoke(main, ["scan", "secrets", str(repo), "--history", "--format", "json"])
+    outputs.append(history.output)
+    for text in outputs:
+        assert TOKEN not in text and AWS_ID not in text
+    assert "ghp_" in outputs[0]
+    clean = make_repo({"a.txt": "nothing here\n"}, name="clean")
+    assert runner.invoke(main, ["scan", "secrets", str(clean)]).exit_code == 0
