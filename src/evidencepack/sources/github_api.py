@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from ..pack.archive import deterministic_tar_gz
@@ -58,7 +58,6 @@ PERMISSIONS = {
     "security settings": "administration=read",
 }
 
-T = TypeVar("T")
 
 
 @dataclass

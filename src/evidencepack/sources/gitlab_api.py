@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from ..pack.archive import deterministic_tar_gz
@@ -90,7 +90,6 @@ _BOT_NAME = re.compile(r"(?:^(?:project|group)_\d+_bot(?:_|$))|(?:[_-]bot$)", re
 _VARIABLES_PATH = re.compile(r"/projects/[^/]+/variables(?:/|$)")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
-T = TypeVar("T")
 
 
 def gitlab_client(api_url: str, token: str | None, *, job_token: bool = False,
