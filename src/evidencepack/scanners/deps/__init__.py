@@ -1,0 +1,1 @@
+"""Dependency inventory (lockfiles, SBOMs) and offline vulnerability matching."""
