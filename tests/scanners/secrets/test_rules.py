@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from evidencepack.errors import InputError
 from evidencepack.model import Severity
+from evidencepack.scanners.secrets.engine import SecretMatcher
 from evidencepack.scanners.secrets.rules import (
     RULES,
     Rule,
@@ -667,6 +668,64 @@ def test_keyword_property_on_every_match(rule: Rule) -> None:
         assert any(k in m.group(0).lower() for k in rule.keywords), m.group(0)[:80]
 
     check()
+
+
+ANCHORED = [rule for rule in RULES if rule.anchor is not None]
+
+
+def test_weak_keywords_are_replaced_by_anchors() -> None:
+    """Two-letter prefixes and bare names like `token` would send most lines to the regexes."""
+    assert {"twilio-api-key-sid", "twilio-account-sid-and-auth-token", "generic-token",
+            "generic-secret", "generic-password", "generic-api-key"} <= {r.id for r in ANCHORED}
+
+
+@pytest.mark.parametrize("rule", ANCHORED, ids=lambda rule: rule.id)
+def test_anchor_is_in_every_match(rule: Rule) -> None:
+    """The prefilter looks for the anchor, so every match must contain one: checked on the
+    planted secret and on strings generated from the pattern."""
+    assert rule.anchor is not None
+    anchor = re.compile(rule.anchor)
+    text, _secret = CASES[rule.id].positive(seeded(rule.id))
+    planted = list(rule.pattern.finditer(text))
+    assert planted
+    for m in planted:
+        assert anchor.search(m.group(0)), m.group(0)[:80]
+
+    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(rule.pattern))
+    def check(text: str) -> None:
+        m = rule.pattern.search(text)
+        assume(m is not None)
+        assert m is not None
+        assert anchor.search(m.group(0)), m.group(0)[:80]
+
+    check()
+
+
+def noisy(rule_id: str, text: str) -> str:
+    """`text` among lines that hold every keyword but no secret, some of them not ASCII."""
+    noise = [
+        "token_count = len(tokens)  # token, session token, secret, password, api key",
+        "# Überprüfung der Schlüssel — ✓ 鍵 ключ: AC, SK, ghp, xoxb, AKIA, begin private key",
+        "accounts = cache.get('account')",
+    ]
+    r = seeded(rule_id)
+    before = [r.choice(noise) for _ in range(40)]
+    after = [r.choice(noise) for _ in range(40)]
+    return "\n".join([*before, text.rstrip("\n"), *after]) + "\n"
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_engine_finds_what_the_whole_text_regex_finds(rule_id: str) -> None:
+    """The engine runs each rule only near its keywords or anchor; on the planted secret,
+    among noise and after multi-byte characters, it must report exactly what the rule's
+    regex finds over the whole text, at the same offsets."""
+    rule = BY_ID[rule_id]
+    text, secret = CASES[rule_id].positive(seeded(rule_id))
+    text = noisy(rule_id, text)
+    matches = SecretMatcher([rule]).scan(text)
+    assert [m.secret for m in matches] == found(rule, text) == [secret]
+    assert all(text[m.start:m.end] == m.secret for m in matches)
 
 
 # --- specific behaviours -------------------------------------------------------------------

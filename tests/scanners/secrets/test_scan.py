@@ -139,3 +139,24 @@ def test_cli_outputs_never_hold_the_secret(make_repo: Callable[..., Path], tmp_p
     assert "ghp_" in outputs[0]
     clean = make_repo({"a.txt": "nothing here\n"}, name="clean")
     assert runner.invoke(main, ["scan", "secrets", str(clean)]).exit_code == 0
+
+
+def test_files_that_are_not_utf8_keep_exact_positions_and_safe_previews(
+        make_repo: Callable[..., Path]) -> None:
+    """Offsets found in the bytes are turned into character columns; an undecodable byte
+    inside a secret is never printed or written as such."""
+    latin1 = "# Schlüssel für die Übergabe\n".encode("latin-1")
+    multibyte = f'ключ = "✓"; GITHUB_TOKEN = "{TOKEN}"\n'.encode()
+    odd_value = b'password = "\xe9S3crtV4lu3-xK9pQ2mZ7"\n'
+    repo = make_repo({"conf/keys.txt": latin1 + multibyte + odd_value})
+    result = scan_tree(repo)
+    by_rule = {f.rule: f for f in result.findings}
+    token = next(f for f in result.findings if f.line == 2)
+    assert (token.line, token.column) == (2, len('ключ = "✓"; GITHUB_TOKEN = "') + 1)
+    password = by_rule["generic-password"]
+    assert password.line == 3
+    assert password.preview == "?S3c…(21 chars)"
+    document = json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
+    assert TOKEN.encode() not in document and b"V4lu3" not in document
+    table = CliRunner().invoke(main, ["scan", "secrets", str(repo)])
+    assert table.exit_code == 1 and TOKEN not in table.output and "V4lu3" not in table.output

@@ -57,6 +57,10 @@ class Rule:
     """Extra validation of the secret (a checksum, a decodable structure, not a placeholder)."""
     multiline: bool = False
     """A match can span lines, so the engine must look past the line that holds the keyword."""
+    anchor: str | None = None
+    """A regular expression every match contains, for formats whose only literal is too
+    common to prefilter on (Twilio's two-letter prefixes): the prefilter looks for it instead
+    of the keywords. Plain syntax that both Hyperscan and Python's `re` read the same way."""
     docs: str = ""
     """The provider's documentation of the token format, when known."""
 
@@ -402,6 +406,20 @@ def _generic(names: str, suffixes: str) -> str:
     )
 
 
+def _generic_rule(rule_id: str, description: str, keywords: Iterable[str], names: str,
+                  suffixes: str, *, min_entropy: float, hex_digest_ok: bool) -> Rule:
+    """A `_generic` assignment rule, prefiltered on the assignment rather than the name.
+
+    Names such as ``token`` occur on many lines of ordinary code; an assignment to one is
+    rarer, so the prefilter anchor is the name, an allowed suffix and the operator: a
+    prefix of every match, minus the look-behind.
+    """
+    anchor = (rf"(?i)(?:{names})(?:[_.-]?(?:{suffixes}))?(?:[ \t]*:[ \t]*str(?:ing)?)?"
+              r"[\"']?[ \t]{0,16}[:=]")
+    return _rule(rule_id, description, keywords, _generic(names, suffixes), min_entropy=min_entropy,
+                 check=_generic_value_ok(hex_digest_ok=hex_digest_ok), anchor=anchor)
+
+
 def _rule(
     rule_id: str,
     description: str,
@@ -413,6 +431,7 @@ def _rule(
     min_entropy: float | None = None,
     check: Callable[[str], bool] | None = None,
     multiline: bool = False,
+    anchor: str | None = None,
     docs: str = "",
 ) -> Rule:
     return Rule(
@@ -424,6 +443,7 @@ def _rule(
         min_entropy=min_entropy,
         check=check,
         multiline=multiline,
+        anchor=anchor,
         docs=docs,
     )
 
@@ -663,11 +683,11 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "twilio-api-key-sid", "Twilio API key SID (SK...), which names an API key and its secret",
         ("sk",), r"(?<![A-Za-z0-9])(?P<secret>SK[0-9a-f]{32})(?![A-Za-z0-9])",
-        severity=Severity.MEDIUM, check=_RANDOM, docs="https://www.twilio.com/docs/iam/api-keys",
+        severity=Severity.MEDIUM, check=_RANDOM, anchor="SK[0-9a-f]{32}", docs="https://www.twilio.com/docs/iam/api-keys",
     ),
     _rule(
         "twilio-account-sid-and-auth-token", "Twilio account SID followed by its auth token",
-        ("ac",), _TWILIO_SID_AND_TOKEN, check=_RANDOM, multiline=True,
+        ("ac",), _TWILIO_SID_AND_TOKEN, check=_RANDOM, multiline=True, anchor="AC[0-9a-f]{32}",
         docs="https://www.twilio.com/docs/iam/credentials/api",
     ),
     _rule(
@@ -909,26 +929,30 @@ RULES: tuple[Rule, ...] = (
         ("password", "pwd"), _CONNECTION_STRING_PASSWORD, check=_password_ok,
     ),
     # --- Generic assignments (last: a specific rule finding the same value wins) --------
-    _rule(
+    _generic_rule(
         "generic-password", "Password assigned in code or configuration", ("pass", "pwd"),
-        _generic(r"pass(?:word|wd|phrase)?|pwd", r"value|str|string|plain|plaintext|text"),
-        min_entropy=3.0, check=_generic_value_ok(hex_digest_ok=False),
+        r"pass(?:word|wd|phrase)?|pwd",
+        r"value|str|string|plain|plaintext|text",
+        min_entropy=3.0, hex_digest_ok=False,
     ),
-    _rule(
+    _generic_rule(
         "generic-secret", "Secret assigned in code or configuration", ("secret",),
-        _generic("secret", r"key|value|str|string|token|b64|base64"),
-        min_entropy=3.5, check=_generic_value_ok(hex_digest_ok=True),
+        "secret",
+        r"key|value|str|string|token|b64|base64",
+        min_entropy=3.5, hex_digest_ok=True,
     ),
-    _rule(
+    _generic_rule(
         "generic-token", "Token assigned in code or configuration", ("token",),
-        _generic("token", r"value|str|string|secret|key"),
-        min_entropy=3.5, check=_generic_value_ok(hex_digest_ok=True),
+        "token",
+        r"value|str|string|secret|key",
+        min_entropy=3.5, hex_digest_ok=True,
     ),
-    _rule(
+    _generic_rule(
         "generic-api-key", "API or access key assigned in code or configuration",
         _separators("api", "key") + _separators("access", "key") + _separators("auth", "key"),
-        _generic(r"api[_.-]?key|access[_.-]?key|auth[_.-]?key", r"value|str|string|secret"),
-        min_entropy=3.5, check=_generic_value_ok(hex_digest_ok=True),
+        r"api[_.-]?key|access[_.-]?key|auth[_.-]?key",
+        r"value|str|string|secret",
+        min_entropy=3.5, hex_digest_ok=True,
     ),
 )
 

@@ -125,7 +125,11 @@ def _locate(starts: Sequence[int], offset: int) -> tuple[int, int]:
 def findings_in(text: str, path: str, matcher: SecretMatcher,
                 lines: Sequence[int] | None = None) -> list[SecretFinding]:
     """Redacted findings of `text`; `lines` maps text lines to file lines (diff hunks)."""
-    matches = matcher.scan(text)
+    return _findings(text, matcher.scan(text), path, lines)
+
+
+def _findings(text: str, matches: Sequence[Match], path: str,
+              lines: Sequence[int] | None = None) -> list[SecretFinding]:
     if not matches:
         return []
     starts = _line_starts(text)
@@ -141,7 +145,7 @@ def _finding(match: Match, path: str, line: int, column: int, line_text: str) ->
     allowed, note = None, None
     comment = _ALLOW.search(line_text)
     if comment:
-        reason = comment.group("reason").strip()
+        reason = comment.group("reason").strip().encode("utf-8", "replace").decode("utf-8")
         if reason:
             allowed = f"inline: {reason}"
         else:
@@ -212,7 +216,8 @@ def _scan_batch(args: tuple[str, list[str]]) -> tuple[list[SecretFinding], Count
             continue
         scanned += 1
         size += len(data)
-        found.extend(findings_in(data.decode("utf-8", "replace"), rel, matcher))
+        text, matches = matcher.scan_bytes(data)
+        found.extend(_findings(text, matches, rel))
     return found, skipped, scanned, size
 
 
