@@ -70,8 +70,9 @@ def peers(tree: Path, tools: list[str]) -> dict[str, tuple[float, int, list[dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=175)
-    parser.add_argument("--tools", default="gitleaks,gitleaks-git,betterleaks,betterleaks-git,trivy,"
-                                           "detect-secrets")
+    parser.add_argument("--tools", default="gitleaks-dir,gitleaks-git,betterleaks-dir,betterleaks-git,"
+                                           "trivy,trufflehog-git,detect-secrets",
+                        help="peers, as ../shared/peers/run_secrets.sh names them")
     parser.add_argument("--tree", type=Path, default=None)
     args = parser.parse_args()
     tree = args.tree or Path(f"/tmp/evidencepack-secrets-bench-{int(args.size_mb)}")

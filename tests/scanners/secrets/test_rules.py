@@ -302,6 +302,12 @@ CASES: dict[str, Case] = {
                   f'AZURE_CLIENT_SECRET="{rnd(r, ALNUM, 3)}8Q~{rnd(r, ALNUM, 20)}"',
     ),
     "github-pat-classic": crc_case("GITHUB_TOKEN={}", "ghp_"),
+    "github-token-unverified": Case(
+        lambda r: line("GITHUB_TOKEN={}", broken_checksum(crc_token(r, "ghp_"))),
+        lambda r: "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+                  "token: ghp_1234567890abcdefghijklmnopqrstuvwxyz\n"
+                  f"GITHUB_TOKEN={crc_token(r, 'ghp_')}\n",
+    ),
     "github-oauth-token": crc_case('{{"access_token": "{}", "token_type": "bearer"}}', "gho_"),
     "github-user-to-server-token": crc_case("Authorization: token {}", "ghu_"),
     "github-server-to-server-token": crc_case(

@@ -160,3 +160,14 @@ def test_files_that_are_not_utf8_keep_exact_positions_and_safe_previews(
     assert TOKEN.encode() not in document and b"V4lu3" not in document
     table = CliRunner().invoke(main, ["scan", "secrets", str(repo)])
     assert table.exit_code == 1 and TOKEN not in table.output and "V4lu3" not in table.output
+
+
+def test_history_reads_added_lines_that_look_like_diff_headers(make_repo: Callable[..., Path]) -> None:
+    """An added line reading `++ b/x` shows in `git log -p` as `+++ b/x`; it is content, and
+    the lines after it are still scanned, at the right line numbers."""
+    repo = make_repo({"README.md": "hello\n"})
+    (repo / "notes.txt").write_text(f"++ b/other.txt\n+ more\nGITHUB_TOKEN={TOKEN}\n")
+    _git(repo, "add", "notes.txt")
+    _git(repo, "commit", "-qm", "notes")
+    result = scan_history(open_checkout(repo), None)
+    assert [(f.path, f.line) for f in result.findings] == [("notes.txt", 3)]

@@ -153,6 +153,8 @@ _KNOWN_EXAMPLES = frozenset({
     "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
     # GitHub's documentation example of a refresh token (its shape is otherwise valid).
     "ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498",
+    # GitHub's documentation example of a user-to-server token (its checksum does not hold).
+    "ghu_16C7e42F292c6912E7710c838347Ae178B4a",
 })
 
 _PLACEHOLDER_WORDS = frozenset({
@@ -624,6 +626,17 @@ RULES: tuple[Rule, ...] = (
                  body="(?:[A-Za-z0-9]{76}|[A-Za-z0-9]{36})"),
     _github_rule("github_pat_", "github-pat-fine-grained", "GitHub fine-grained personal access token",
                  body="[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"),
+    _rule(
+        # A random-looking token whose checksum fails is a fake, a test value or a mistyped
+        # token: GitHub would refuse it, but it is still reported (at a lower severity, and
+        # under its own id) so that a scan never stays silent about something shaped like a
+        # credential. Tokens whose checksum holds are reported by the rules above instead.
+        "github-token-unverified", "GitHub token shape whose checksum does not hold (fake or mistyped)",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        _prefixed("", r"gh[pousr]_[A-Za-z0-9]{36}", right=r"(?![A-Za-z0-9_])"),
+        severity=Severity.MEDIUM,
+        check=_all(lambda s: not github_token_checksum_ok(s), _random_looking(4.0)), docs=_GITHUB_DOCS,
+    ),
     # --- GitLab ---------------------------------------------------------------------------
     _gitlab_rule("glpat-", "gitlab-pat", "GitLab personal, project or group access token",
                  "[0-9A-Za-z_-]{20}"),

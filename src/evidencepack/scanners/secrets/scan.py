@@ -271,7 +271,7 @@ def _order(f: SecretFinding) -> tuple[str, str, int, int, str]:
 
 # -- history ---------------------------------------------------------------------------------------
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
 @dataclass
@@ -293,10 +293,17 @@ def _added_lines(checkout: Checkout, spec: list[str]) -> Iterator[_Added]:
     assert proc.stdout is not None
     commit = author = ""
     current: _Added | None = None
-    number = 0
+    number = remaining = 0
     for raw in proc.stdout:
         line = raw.decode("utf-8", "replace").rstrip("\n")
-        if line.startswith("\0commit "):
+        if remaining and line.startswith("+"):
+            # Inside a hunk, by its count: an added line that reads "++ x" is not a file header.
+            remaining -= 1
+            if current is not None:
+                current.lines.append(line[1:])
+                current.numbers.append(number)
+            number += 1
+        elif line.startswith("\0commit "):
             if current and current.lines:
                 yield current
             current = None
@@ -310,10 +317,7 @@ def _added_lines(checkout: Checkout, spec: list[str]) -> Iterator[_Added]:
         elif line.startswith("@@"):
             hunk = _HUNK.match(line)
             number = int(hunk.group(1)) if hunk else 0
-        elif current is not None and line.startswith("+"):
-            current.lines.append(line[1:])
-            current.numbers.append(number)
-            number += 1
+            remaining = int(hunk.group(2) or 1) if hunk else 0
     if current and current.lines:
         yield current
     proc.wait()
