@@ -948,3 +948,95 @@ def test_required_literal_ignores_optional_and_alternative_parts() -> None:
     assert required_literal(re.compile(r"(?:foo|bar)-token-[0-9]+")) == "-token-"
     assert required_literal(re.compile(r"x(?:abcdef)?y")) in {"x", "y"}
     assert required_literal(re.compile(r"[a-z]+")) is None
+
+
+# --- nothing found is ever written out ------------------------------------------------------
+
+
+def _forms(secret: str) -> set[bytes]:
+    """The ways a secret could appear in output: as is, JSON-escaped, and each long line of it."""
+    forms = {secret, json.dumps(secret)[1:-1]}
+    forms.update(part for part in re.split(r"\\n|\n", secret)
+                 if len(part) >= 16 and not part.startswith("-----"))  # not the PEM armour
+    return {f.encode() for f in forms if len(f) >= 8}
+
+
+def _everything_written(root: Path) -> bytes:
+    """Every byte under `root`, with the members of each .tar.gz archive unpacked."""
+    import tarfile
+
+    chunks = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        chunks.append(path.read_bytes())
+        if path.name.endswith(".tar.gz"):
+            with tarfile.open(path) as archive:
+                for member in archive.getmembers():
+                    extracted = archive.extractfile(member) if member.isfile() else None
+                    if extracted is not None:
+                        chunks.append(extracted.read())
+    return b"\n".join(chunks)
+
+
+def test_no_planted_secret_reaches_a_pack_sarif_or_log(
+        make_repo: Callable[..., Path], tmp_path: Path, ci_free_env: None) -> None:
+    """A secret of every rule planted in the change (and some in the pipeline configuration,
+    which the pack copies): every byte the run and the scans write is searched for each."""
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from evidencepack.cli import main
+
+    def git(repo: Path, *args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "Mallory", "GIT_AUTHOR_EMAIL": "mallory@example.com",
+               "GIT_COMMITTER_NAME": "Mallory", "GIT_COMMITTER_EMAIL": "mallory@example.com",
+               "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
+        return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
+                              check=True).stdout
+
+    secrets: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for rule_id in sorted(CASES):
+        text, secret = CASES[rule_id].positive(seeded(rule_id))
+        files[f"planted/{rule_id}.txt"] = text
+        secrets[rule_id] = secret
+    r = seeded("workflow")
+    workflow_token = crc_token(r, "ghp_")
+    workflow_aws = "AKIA" + rnd(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    secrets["workflow-github"], secrets["workflow-aws"] = workflow_token, workflow_aws
+    files[".github/workflows/ci.yml"] = (
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    env:\n"
+        f"      GITHUB_TOKEN: {workflow_token}\n      AWS_ACCESS_KEY_ID: {workflow_aws}\n"
+        "    steps:\n      - run: make test\n"
+    )
+    repo = make_repo({"README.md": "shop\n"})
+    base = git(repo, "rev-parse", "HEAD").strip()
+    for name, content in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(content)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add configuration")
+    git(repo, "rm", "-q", "planted/jwt.txt")
+    git(repo, "commit", "-qm", "remove a file")
+
+    runner = CliRunner()
+    store = tmp_path / "store"
+    outputs: list[str] = []
+    for fmt in ("table", "json"):
+        result = runner.invoke(main, ["run", str(repo), "--store", str(store), "--since", base,
+                                      "--format", fmt])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    results = json.loads(outputs[1])
+    assert results["controls"]["AC-4"] == "fail"
+    for args in (["--format", "table"], ["--format", "json"], ["--format", "sarif"],
+                 ["--history", "--format", "sarif"], ["--since", base, "--format", "json"]):
+        result = runner.invoke(main, ["scan", "secrets", str(repo), *args])
+        assert result.exit_code == 1, result.output
+        outputs.append(result.output)
+    written = _everything_written(store) + "\n".join(outputs).encode()
+    assert b"ghp_" in written  # the previews are there; the secrets are not
+    leaked = {rule_id for rule_id, secret in secrets.items() if any(f in written for f in _forms(secret))}
+    assert leaked == set()
