@@ -153,7 +153,8 @@ _KNOWN_EXAMPLES = frozenset({
     "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
     # GitHub's documentation example of a refresh token (its shape is otherwise valid).
     "ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498",
-    # GitHub's documentation example of a user-to-server token (its checksum does not hold).
+    # GitHub's documentation examples of OAuth and user-to-server tokens (no valid checksum).
+    "gho_16C7e42F292c6912E7710c838347Ae178B4a",
     "ghu_16C7e42F292c6912E7710c838347Ae178B4a",
 })
 
