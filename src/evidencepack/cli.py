@@ -252,20 +252,26 @@ def scan_workflows(path: Path, fmt: str, policy: Path | None, output: Path | Non
 @click.option("--history", is_flag=True, help="Scan the lines added by every commit of HEAD's history.")
 @click.option("--rules", "extra_rules", type=click.Path(path_type=Path, dir_okay=False),
               help="A gitleaks-format TOML file of extra rules.")
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="EVIDENCEPACK_POLICY",
+              help=f"Policy file (extra rules, size limit, AC-4 allow entries); default: "
+                   f"{POLICY_FILENAME} in PATH.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of standard output.")
-def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path | None, fmt: str,
-                 output: Path | None) -> None:
+def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path | None,
+                 policy: Path | None, fmt: str, output: Path | None) -> None:
     """Scan PATH (its tree, a commit range or its history) for credentials; exit 1 on findings.
 
     What is found is never printed: each finding shows the rule, the place, the first four
     characters and the length of the secret.
     """
+    from datetime import date
+
     from .formats.sarif import sarif_log
-    from .scanners.secrets.rules import RULES, load_gitleaks_toml
-    from .scanners.secrets.scan import scan_history, scan_tree
+    from .policy import load_policy
+    from .scanners.secrets.scan import apply_policy_allowances, policy_rules, scan_history, scan_tree
     from .sources.history import resolve_commit
     from .sources.repository import open_checkout
 
@@ -273,13 +279,18 @@ def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path
         raise InputError(f"{path}: no such file or directory")
     if since and history:
         raise InputError("--since and --history exclude each other")
-    rules = (*RULES, *load_gitleaks_toml(extra_rules)) if extra_rules else RULES
+    root = path.resolve()
+    if policy is None and (root / POLICY_FILENAME).is_file():
+        policy = root / POLICY_FILENAME
+    chosen = load_policy(policy) if policy else default_policy()
+    rules = policy_rules(chosen, root, extra_rules)
     if since or history:
         checkout = open_checkout(path)
         base = resolve_commit(checkout, since) if since else None
         result = scan_history(checkout, base, rules=rules)
     else:
-        result = scan_tree(path.resolve(), rules=rules)
+        result = scan_tree(root, rules=rules, max_bytes=chosen.secrets.max_file_bytes)
+    result = apply_policy_allowances(result, chosen, date.today())
     findings = [f.to_finding() for f in result.findings]
     if fmt == "sarif":
         text = json.dumps(sarif_log(findings, tool_version=__version__), indent=2) + "\n"

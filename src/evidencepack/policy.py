@@ -11,10 +11,10 @@ import json
 import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import PolicyError, YamlError
+from .errors import EvidencepackError, PolicyError, YamlError
 from .model import Severity
 from .yamltree import YMap, YSeq, parse_yaml
 
@@ -37,9 +37,37 @@ class Approvals:
 
 
 @dataclass(frozen=True)
+class SecretRule:
+    """An extra secret-scanning rule declared in the policy, with gitleaks' rule keys."""
+
+    id: str
+    regex: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    entropy: float | None = None
+    secretGroup: int = 0  # noqa: N815 - the gitleaks key, so rules can be copied across
+
+    def table(self) -> dict[str, Any]:
+        """The rule as a gitleaks ``[[rules]]`` table."""
+        out: dict[str, Any] = {"id": self.id, "regex": self.regex, "keywords": list(self.keywords),
+                               "secretGroup": self.secretGroup}
+        if self.description:
+            out["description"] = self.description
+        if self.entropy is not None:
+            out["entropy"] = self.entropy
+        return out
+
+
+@dataclass(frozen=True)
 class Secrets:
     rotation_days: int = 90
     """Static pipeline secrets older than this fail AC-3."""
+    max_file_bytes: int = 5 * 1024 * 1024
+    """Files larger than this are skipped by the secret scan of the working tree (and counted)."""
+    rules_file: str = ""
+    """A gitleaks-format TOML file in the repository whose rules are added to evidencepack's."""
+    rules: tuple[SecretRule, ...] = ()
+    """Extra rules written in the policy itself."""
 
 
 @dataclass(frozen=True)
@@ -243,6 +271,16 @@ def _convert(key: str, dotted: str, value: Any, where: str, source: str) -> Any:
         if key == "production_branches" and not items:
             raise PolicyError(f"{where}: '{dotted}' must name at least one branch")
         return tuple(items)
+    if key == "rules":
+        if not isinstance(value, YSeq):
+            raise PolicyError(f"{where}: '{dotted}' must be a list, got {_kind(value)}")
+        return tuple(_secret_rule(item, value.item_mark(i), source) for i, item in enumerate(value))
+    if key == "rules_file":
+        if not isinstance(value, str):
+            raise PolicyError(f"{where}: '{dotted}' must be a string, got {_kind(value)}")
+        if value.startswith("/") or ".." in PurePosixPath(value).parts:
+            raise PolicyError(f"{where}: '{dotted}' must be a path inside the repository")
+        return value
     if key == "allow":
         if not isinstance(value, YSeq):
             raise PolicyError(f"{where}: 'allow' must be a list, got {_kind(value)}")
@@ -315,6 +353,38 @@ def _allowance(item: Any, mark: tuple[int, int], source: str) -> Allowance:
     return Allowance(**out)
 
 
+def _secret_rule(item: Any, mark: tuple[int, int], source: str) -> SecretRule:
+    from .scanners.secrets.rules import rule_from_table
+
+    where = f"{source}:{mark[0]}:{mark[1]}"
+    if not isinstance(item, YMap):
+        raise PolicyError(f"{where}: each 'secrets.rules' entry must be a mapping")
+    types: dict[str, tuple[type, ...]] = {"id": (str,), "regex": (str,), "description": (str,),
+                                          "keywords": (YSeq, str), "entropy": (int, float),
+                                          "secretGroup": (int,)}
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        kline, kcol = item.key_mark(key)
+        if key not in types:
+            raise PolicyError(f"{source}:{kline}:{kcol}: unknown key 'secrets.rules.{key}' "
+                              f"(expected one of: {', '.join(sorted(types))})")
+        vline, vcol = item.value_mark(key)
+        if isinstance(value, bool) or not isinstance(value, types[key]):
+            raise PolicyError(f"{source}:{vline}:{vcol}: 'secrets.rules.{key}' has the wrong type "
+                              f"({_kind(value)})")
+        out[key] = tuple(_str_list(f"secrets.rules.{key}", value, f"{source}:{vline}:{vcol}")) \
+            if key == "keywords" else value
+    for required in ("id", "regex"):
+        if not out.get(required):
+            raise PolicyError(f"{where}: each 'secrets.rules' entry needs a non-empty '{required}'")
+    rule = SecretRule(**out)
+    try:
+        rule_from_table(rule.table(), f"{where}: rule {rule.id!r}")
+    except EvidencepackError as exc:
+        raise PolicyError(exc.message) from None
+    return rule
+
+
 def _str_list(dotted: str, value: Any, where: str) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -351,6 +421,9 @@ approvals:
   emergency_label: ""      # label that turns an unreviewed change into a recorded exception
 secrets:
   rotation_days: 90        # static pipeline secrets must be rotated within this
+  max_file_bytes: 5242880  # larger files are skipped by the secret scan (and counted)
+  rules_file: ""           # a gitleaks-format TOML file of extra rules, e.g. .gitleaks.toml
+  rules: []                # extra rules: - {id: acme-key, regex: 'acme_[a-z0-9]{32}', keywords: [acme_]}
 logs:
   retention_days: 400      # pipeline logs kept this long (audit period + audit)
 vulnerabilities:

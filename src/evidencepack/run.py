@@ -31,7 +31,7 @@ from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
-from .scanners.secrets.scan import ScanResult, scan_history, scan_tree
+from .scanners.secrets.scan import ScanResult, policy_rules, scan_history, scan_tree
 from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject
 from .sources.collect import collect_platform, platform_access
 from .sources.history import commits_between, is_ancestor, resolve_commit
@@ -147,7 +147,7 @@ def run(
     )
     store = LocalStore(options.store)
     base = _base_commit(options, checkout, subject, store)
-    secret_scan, scan_error = _scan_change(checkout, base, subject.commit, now)
+    secret_scan, scan_error = _scan_change(checkout, policy, base, subject.commit, now)
     if secret_scan is not None:
         files[EVIDENCE_SECRETS] = json_bytes(secret_scan.to_json())
     evidence = replace(evidence, secret_scan=secret_scan, secret_scan_error=scan_error,
@@ -241,13 +241,15 @@ def _platform(
     return collect_platform(access, request, **api_options), None, commits
 
 
-def _scan_change(checkout: Checkout, base: str | None, head: str,
+def _scan_change(checkout: Checkout, policy: Policy, base: str | None, head: str,
                  now: datetime) -> tuple[ScanResult | None, str | None]:
     """Scan the change for secrets: the commits since `base`, else the checked-out tree."""
     try:
+        rules = policy_rules(policy, checkout.root)
         if base is not None:
-            return scan_history(checkout, base, head, today=now.date()), None
-        return scan_tree(checkout.root, today=now.date()), None
+            return scan_history(checkout, base, head, rules=rules, today=now.date()), None
+        return scan_tree(checkout.root, rules=rules, max_bytes=policy.secrets.max_file_bytes,
+                         today=now.date()), None
     except EvidencepackError as exc:
         return None, exc.message
 

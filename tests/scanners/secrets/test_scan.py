@@ -171,3 +171,79 @@ def test_history_reads_added_lines_that_look_like_diff_headers(make_repo: Callab
     _git(repo, "commit", "-qm", "notes")
     result = scan_history(open_checkout(repo), None)
     assert [(f.path, f.line) for f in result.findings] == [("notes.txt", 3)]
+
+
+ACME = "acmedt_" + "k3x9q2m7v5b8n1z4c6w0r2t8y5u3i7o9"
+
+
+def test_policy_adds_rules_a_rules_file_a_size_limit_and_allowed_paths(
+        make_repo: Callable[..., Path]) -> None:
+    policy = (
+        "secrets:\n"
+        "  max_file_bytes: 1000\n"
+        "  rules_file: .gitleaks.toml\n"
+        "  rules:\n"
+        "    - id: acme-deploy-token\n"
+        "      description: ACME deploy token\n"
+        "      regex: 'acmedt_[a-z0-9]{32}'\n"
+        "      keywords: [acmedt_]\n"
+        "allow:\n"
+        "  - control: AC-4\n"
+        "    rule: secret/acme-deploy-token\n"
+        "    path: fixtures/\n"
+        "    reason: the fixture token is revoked and kept to test the deploy client\n"
+    )
+    gitleaks = ("[[rules]]\nid = 'corp-key'\nregex = '''corpkey-[A-F0-9]{24}'''\n"
+                "keywords = ['corpkey-']\n")
+    repo = make_repo({
+        "evidencepack.yml": policy,
+        ".gitleaks.toml": gitleaks,
+        "deploy.env": f"DEPLOY={ACME}\nLEGACY=corpkey-0A1B2C3D4E5F60718293A4B5\n",
+        "fixtures/deploy.env": f"DEPLOY={ACME}\n",
+        "big.log": "x" * 2000 + "\n",
+    })
+    result = CliRunner().invoke(main, ["scan", "secrets", str(repo), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    found = {(f["rule"], f["path"], f["allowed_by"]) for f in report["findings"]}
+    assert found == {
+        ("acme-deploy-token", "deploy.env", None),
+        ("corp-key", "deploy.env", None),
+        ("acme-deploy-token", "fixtures/deploy.env",
+         "policy: the fixture token is revoked and kept to test the deploy client"),
+    }
+    assert report["skipped"] == {"over the size limit": 1}
+    assert ACME not in result.output
+
+
+@pytest.mark.parametrize(("policy", "message"), [
+    ("secrets:\n  rules:\n    - id: bad\n      regex: '(unclosed'\n",
+     "evidencepack.yml:3:7: rule 'bad': regex cannot be used"),
+    ("secrets:\n  rules:\n    - id: vague\n      regex: '[a-z]{40}'\n",
+     "cannot be prefiltered"),
+    ("secrets:\n  rules:\n    - regex: 'x{3}'\n", "needs a non-empty 'id'"),
+    ("secrets:\n  rules_file: ../outside.toml\n", "must be a path inside the repository"),
+    ("secrets:\n  rules_file: missing.toml\n", "secrets.rules_file missing.toml: no such file"),
+    ("secrets:\n  rules:\n    - id: generic-token\n      regex: 'tok_[a-z]{9}'\n",
+     "'generic-token' is defined twice"),
+])
+def test_bad_policy_rules_are_one_line_errors(make_repo: Callable[..., Path], policy: str,
+                                              message: str) -> None:
+    repo = make_repo({"evidencepack.yml": policy, "a.txt": "nothing\n"})
+    result = CliRunner().invoke(main, ["scan", "secrets", str(repo)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_gitleaks_keyword_away_from_the_match_still_finds_it(tmp_path: Path,
+                                                               make_repo: Callable[..., Path]) -> None:
+    """gitleaks only requires a keyword somewhere in the text, so such rules run over the
+    whole text rather than the keyword's line."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rules]]\nid = 'acme-context'\nregex = '''key-[0-9a-f]{32}'''\n"
+                     "keywords = ['acme']\n")
+    repo = make_repo({"conf.ini": "[acme]\nname = shop\nvalue = key-0f1e2d3c4b5a69788796a5b4c3d2e1f0\n"})
+    result = CliRunner().invoke(main, ["scan", "secrets", str(repo), "--rules", str(rules),
+                                       "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [(f["rule"], f["line"]) for f in json.loads(result.output)["findings"]] == [("acme-context", 3)]

@@ -196,7 +196,9 @@ class SecretMatcher:
             rule = self.rules[index]
             group = "secret" if "secret" in rule.pattern.groupindex else 0
             seen: set[int] = set()
-            for lo, hi in _windows(text, ends, rule.multiline):
+            windows = _windows(text, ends, rule.multiline) if rule.keyword_in_match \
+                else iter([(0, len(text))])
+            for lo, hi in windows:
                 for m in rule.pattern.finditer(text, lo, hi):
                     secret = m.group(group)
                     if not secret or m.start(group) in seen:

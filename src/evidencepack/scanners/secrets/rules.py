@@ -57,6 +57,9 @@ class Rule:
     """Extra validation of the secret (a checksum, a decodable structure, not a placeholder)."""
     multiline: bool = False
     """A match can span lines, so the engine must look past the line that holds the keyword."""
+    keyword_in_match: bool = True
+    """False when a keyword may occur away from the match (gitleaks rules only require it
+    somewhere in the text): the expression then runs over the whole text."""
     anchor: str | None = None
     """A regular expression every match contains, for formats whose only literal is too
     common to prefilter on (Twilio's two-letter prefixes): the prefilter looks for it instead
@@ -1257,18 +1260,24 @@ def load_gitleaks_toml(path: Path) -> tuple[Rule, ...]:
     for position, raw in enumerate(raw_rules, start=1):
         if not isinstance(raw, dict):
             raise InputError(f"{path}: rule #{position} is not a table")
-        rules.append(_gitleaks_rule(path, position, raw, seen))
+        rule_id = raw.get("id")
+        if not isinstance(rule_id, str) or not rule_id:
+            raise InputError(f"{path}: rule #{position} has no id")
+        if rule_id in seen:
+            raise InputError(f"{path}: rule {rule_id!r}: the id is used twice")
+        seen.add(rule_id)
+        rules.append(rule_from_table(raw, f"{path}: rule {rule_id!r}"))
     return tuple(rules)
 
 
-def _gitleaks_rule(path: Path, position: int, raw: dict[str, Any], seen: set[str]) -> Rule:
+def rule_from_table(raw: dict[str, Any], where: str) -> Rule:
+    """One rule from a gitleaks ``[[rules]]`` table (or the same keys in the policy file).
+
+    Raises InputError starting with `where` when the table cannot be used.
+    """
     rule_id = raw.get("id")
-    if not isinstance(rule_id, str) or not rule_id:
-        raise InputError(f"{path}: rule #{position} has no id")
-    where = f"{path}: rule {rule_id!r}"
-    if rule_id in seen:
-        raise InputError(f"{where}: the id is used twice")
-    seen.add(rule_id)
+    if not isinstance(rule_id, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", rule_id):
+        raise InputError(f"{where}: the id must be letters, digits, '.', '_' or '-'")
     regex = raw.get("regex")
     if not isinstance(regex, str) or not regex:
         raise InputError(f"{where}: has no regex (rules that only match file paths are not supported)")
@@ -1307,12 +1316,14 @@ def _gitleaks_rule(path: Path, position: int, raw: dict[str, Any], seen: set[str
     if entropy is not None and (not isinstance(entropy, int | float) or isinstance(entropy, bool)):
         raise InputError(f"{where}: entropy must be a number")
     description = raw.get("description")
+    lowered = tuple(dict.fromkeys(k.lower() for k in keywords))
     return Rule(
         id=rule_id,
         description=description if isinstance(description, str) and description
         else f"gitleaks rule {rule_id}",
-        keywords=tuple(dict.fromkeys(k.lower() for k in keywords)),
+        keywords=lowered,
         pattern=pattern,
         min_entropy=float(entropy) if entropy is not None else None,
         multiline=may_span_lines(pattern),
+        keyword_in_match=any(k in run for run in required_literals(pattern) for k in lowered),
     )

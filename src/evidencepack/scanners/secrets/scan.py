@@ -22,9 +22,10 @@ from typing import Any
 
 from ...errors import InputError
 from ...model import Finding, Location, Severity
+from ...policy import Policy
 from ...sources.repository import Checkout, run_git
 from .engine import ENGINE, Match, SecretMatcher, fingerprint, preview
-from .rules import RULES, Rule
+from .rules import RULES, Rule, load_gitleaks_toml, rule_from_table
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 BASELINE = ".evidencepack/secrets-baseline.json"
@@ -100,6 +101,47 @@ class ScanResult:
             "rules": self.rules, "engine": self.engine,
             "findings": [f.to_json() for f in self.findings],
         }
+
+
+# -- the rules and allowances of a policy --------------------------------------------------------
+
+
+def policy_rules(policy: Policy, root: Path, extra: Path | None = None) -> tuple[Rule, ...]:
+    """evidencepack's rules, then the policy's gitleaks rules file and its own rules, then `extra`."""
+    where = policy.source or "the policy"
+    rules = list(RULES)
+    if policy.secrets.rules_file:
+        path = (root / policy.secrets.rules_file).resolve()
+        if not path.is_relative_to(root.resolve()):
+            raise InputError(f"{where}: secrets.rules_file {policy.secrets.rules_file} leads out of "
+                             "the repository")
+        if not path.is_file():
+            raise InputError(f"{where}: secrets.rules_file {policy.secrets.rules_file}: no such file")
+        rules.extend(load_gitleaks_toml(path))
+    rules.extend(rule_from_table(r.table(), f"{where}: rule {r.id!r}") for r in policy.secrets.rules)
+    if extra is not None:
+        rules.extend(load_gitleaks_toml(extra))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise InputError(f"secret rule id {rule.id!r} is defined twice (rules added by the "
+                             "policy or a rules file must not reuse an id)")
+        seen.add(rule.id)
+    return tuple(rules)
+
+
+def apply_policy_allowances(result: ScanResult, policy: Policy, today: date) -> ScanResult:
+    """Accept findings that an unexpired AC-4 entry of the policy's `allow:` list covers
+    (by rule `secret/<id>` and path prefix), with that entry's reason."""
+    out = []
+    for f in result.findings:
+        if f.allowed_by is None:
+            entry = next((a for a in policy.allow if a.matches("AC-4", f"secret/{f.rule}", f.path)
+                          and not a.expired(today)), None)
+            if entry is not None:
+                f = replace(f, allowed_by=f"policy: {entry.reason}")
+        out.append(f)
+    return replace(result, findings=tuple(out))
 
 
 # -- one text ------------------------------------------------------------------------------------
