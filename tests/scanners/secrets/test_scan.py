@@ -247,3 +247,27 @@ def test_gitleaks_keyword_away_from_the_match_still_finds_it(tmp_path: Path,
                                        "--format", "json"])
     assert result.exit_code == 1, result.output
     assert [(f["rule"], f["line"]) for f in json.loads(result.output)["findings"]] == [("acme-context", 3)]
+
+
+def test_history_reader_stops_git_when_the_consumer_stops(make_repo: Callable[..., Path]) -> None:
+    repo = make_repo({f"f{i}.txt": f"line {i}\n" for i in range(50)})
+    for n in range(3):
+        (repo / f"g{n}.txt").write_text("x\n" * 1000)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", f"c{n}")
+    reader = scan_module._added_lines(open_checkout(repo), ["HEAD"])
+    first = next(reader)
+    assert first.path and first.commit
+    reader.close()  # must return promptly, git killed, the reading thread ended
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "git-log-reader"]
+
+
+def test_history_blocks_map_to_file_lines(make_repo: Callable[..., Path]) -> None:
+    repo = make_repo({"app.py": "a = 1\nb = 2\nc = 3\n"})
+    (repo / "app.py").write_text(f"a = 1\nTOKEN = '{TOKEN}'\nb = 2\nc = 3\nd = 4\n")
+    _git(repo, "commit", "-qam", "edit")
+    result = scan_history(open_checkout(repo), "HEAD~1")
+    assert [(f.path, f.line, f.column) for f in result.findings] == [("app.py", 2, 10)]
+    assert result.bytes_scanned == len(f"TOKEN = '{TOKEN}'\nd = 4\n")

@@ -8,17 +8,20 @@ skipped, and every skip is counted in the result. Symbolic links are never follo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import re
 import subprocess
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from ...errors import InputError
 from ...model import Finding, Location, Severity
@@ -313,16 +316,110 @@ def _order(f: SecretFinding) -> tuple[str, str, int, int, str]:
 
 # -- history ---------------------------------------------------------------------------------------
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_OLD_LINES = re.compile(rb"(?:[-\\][^\n]*\n)*")
+"""Removed lines and "\\ No newline at end of file" markers, skipped."""
+_NEW_LINES = re.compile(rb"(?:\+[^\n]*\n)+")
+_READ_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
 class _Added:
+    """The lines one commit added to one file, as blocks of consecutive lines."""
+
     commit: str
     author: str
     path: str
-    lines: list[str] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
+    blocks: list[tuple[int, bytes]] = field(default_factory=list)
+    """(first line number in the new file, the lines without their '+', each ending in \\n)."""
+
+    def data(self) -> bytes:
+        return b"".join(block for _, block in self.blocks)
+
+    def numbers(self) -> list[int]:
+        out: list[int] = []
+        for first, block in self.blocks:
+            out.extend(range(first, first + block.count(b"\n")))
+        return out
+
+
+class _LogReader:
+    """Turns `git log -p --unified=0` output into `_Added`, a run of lines at a time.
+
+    Inside a hunk, every line that starts with '+' is content, even one that reads like a
+    `+++ b/path` header; the blocks of added lines are taken whole by one regex match, so
+    the cost is per hunk, not per line.
+    """
+
+    def __init__(self) -> None:
+        self.commit = self.author = ""
+        self.current: _Added | None = None
+        self.in_hunk = False
+        self.number = 0
+
+    def feed(self, buf: bytes) -> Iterator[_Added]:
+        """Consume `buf`, which holds whole lines."""
+        pos, size = 0, len(buf)
+        while pos < size:
+            if self.in_hunk:
+                old = _OLD_LINES.match(buf, pos)
+                assert old is not None  # the pattern matches the empty string
+                pos = old.end()
+                if pos < size and buf[pos] == 0x2B:  # '+'
+                    run = _NEW_LINES.match(buf, pos)
+                    assert run is not None
+                    block = run.group()
+                    if self.current is not None:
+                        self.current.blocks.append((self.number, block[1:].replace(b"\n+", b"\n")))
+                    self.number += block.count(b"\n")
+                    pos = run.end()
+                    continue
+                if pos >= size:
+                    break
+                self.in_hunk = False
+            stop = buf.find(b"\n", pos)
+            stop = size if stop < 0 else stop
+            line = buf[pos:stop]
+            pos = stop + 1
+            if line.startswith(b"\0commit "):
+                yield from self._flush()
+                _, sha, who = [*line.split(b"\0"), b"", b"", b""][:3]
+                self.commit = sha.removeprefix(b"commit ").decode("ascii", "replace")
+                self.author = who.decode("utf-8", "replace")
+            elif line.startswith(b"+++ "):
+                yield from self._flush()
+                target = line[4:].decode("utf-8", "replace")
+                if target.startswith("b/"):
+                    self.current = _Added(self.commit, self.author, target[2:])
+            elif line.startswith(b"@@ "):
+                hunk = _HUNK.match(line)
+                self.number = int(hunk.group(1)) if hunk else 0
+                self.in_hunk = True
+
+    def _flush(self) -> Iterator[_Added]:
+        if self.current is not None and self.current.blocks:
+            yield self.current
+        self.current = None
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """`stream` in large chunks, read by a thread so that git keeps writing while we parse."""
+    chunks: queue.Queue[bytes] = queue.Queue(maxsize=4)
+
+    def pump() -> None:
+        while chunk := stream.read(_READ_BYTES):
+            chunks.put(chunk)
+        chunks.put(b"")
+
+    thread = threading.Thread(target=pump, name="git-log-reader", daemon=True)
+    thread.start()
+    try:
+        while chunk := chunks.get():
+            yield chunk
+    finally:  # a consumer that stops early: let the reader run to the end of the stream
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.1)
 
 
 def _added_lines(checkout: Checkout, spec: list[str]) -> Iterator[_Added]:
@@ -333,35 +430,25 @@ def _added_lines(checkout: Checkout, spec: list[str]) -> Iterator[_Added]:
         cwd=checkout.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
-    commit = author = ""
-    current: _Added | None = None
-    number = remaining = 0
-    for raw in proc.stdout:
-        line = raw.decode("utf-8", "replace").rstrip("\n")
-        if remaining and line.startswith("+"):
-            # Inside a hunk, by its count: an added line that reads "++ x" is not a file header.
-            remaining -= 1
-            if current is not None:
-                current.lines.append(line[1:])
-                current.numbers.append(number)
-            number += 1
-        elif line.startswith("\0commit "):
-            if current and current.lines:
-                yield current
-            current = None
-            _, sha, who = [*line.split("\0"), "", "", ""][:3]
-            commit, author = sha.removeprefix("commit "), who
-        elif line.startswith("+++ "):
-            if current and current.lines:
-                yield current
-            target = line[4:]
-            current = _Added(commit, author, target[2:]) if target.startswith("b/") else None
-        elif line.startswith("@@"):
-            hunk = _HUNK.match(line)
-            number = int(hunk.group(1)) if hunk else 0
-            remaining = int(hunk.group(2) or 1) if hunk else 0
-    if current and current.lines:
-        yield current
+    reader = _LogReader()
+    tail = b""
+    chunks = _chunks(proc.stdout)
+    complete = False
+    try:
+        for chunk in chunks:
+            buf = tail + chunk
+            cut = buf.rfind(b"\n") + 1
+            tail = buf[cut:]
+            yield from reader.feed(buf[:cut])
+        complete = True
+    finally:
+        if not complete:  # the consumer stopped early: end git, then the reader
+            proc.kill()
+            proc.wait()
+        chunks.close()
+    if tail:
+        yield from reader.feed(tail + b"\n")
+    yield from reader._flush()
     proc.wait()
     if proc.returncode not in (0, None):
         raise InputError(f"git log failed in {checkout.root} (exit {proc.returncode})")
@@ -381,11 +468,13 @@ def scan_history(checkout: Checkout, base: str | None, head: str = "HEAD", *,
         if PurePosixPath(added.path).name in LOCKFILES:
             skipped["lockfile"] += 1
             continue
-        text = "\n".join(added.lines)
+        data = added.data()
         scanned += 1
-        size += len(text)
-        findings.extend(replace(f, commit=added.commit, author=added.author)
-                        for f in findings_in(text, added.path, matcher, added.numbers))
+        size += len(data)
+        text, matches = matcher.scan_bytes(data)
+        if matches:
+            findings.extend(replace(f, commit=added.commit, author=added.author)
+                            for f in _findings(text, matches, added.path, added.numbers()))
     scope = "range" if base else "history"
     result = ScanResult(scope, base, head, scanned, size, len(commits), dict(skipped),
                         tuple(sorted(findings, key=_order)), len(rules))
