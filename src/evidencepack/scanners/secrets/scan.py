@@ -16,7 +16,7 @@ import re
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
@@ -402,7 +402,7 @@ class _LogReader:
         self.current = None
 
 
-def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+def _chunks(stream: IO[bytes]) -> Generator[bytes, None, None]:
     """`stream` in large chunks, read by a thread so that git keeps writing while we parse."""
     chunks: queue.Queue[bytes] = queue.Queue(maxsize=4)
 
