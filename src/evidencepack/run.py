@@ -32,7 +32,7 @@ from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
 from .scanners.secrets.scan import ScanResult, policy_rules, scan_history, scan_tree
-from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject
+from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject, pushed_range_base
 from .sources.collect import collect_platform, platform_access
 from .sources.history import commits_between, is_ancestor, resolve_commit
 from .sources.platform import CollectRequest, LocalCommit, PlatformCollection
@@ -146,7 +146,7 @@ def run(
         policy_path=_relative(policy.source, checkout.root),
     )
     store = LocalStore(options.store)
-    base = _base_commit(options, checkout, subject, store)
+    base = _base_commit(options, checkout, subject, store, environment, warnings)
     secret_scan, scan_error = _scan_change(checkout, policy, base, subject.commit, now)
     if secret_scan is not None:
         files[EVIDENCE_SECRETS] = json_bytes(secret_scan.to_json())
@@ -254,14 +254,22 @@ def _scan_change(checkout: Checkout, policy: Policy, base: str | None, head: str
         return None, exc.message
 
 
-def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject,
-                 store: Store) -> str | None:
-    """`--since`, else the commit of the newest earlier pack of this repository in its history."""
+def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject, store: Store,
+                 environment: Mapping[str, str], warnings: list[str]) -> str | None:
+    """`--since`; else the commit of the newest earlier pack of this repository in its
+    history; else the range the CI names (a push's `before`, a merge request's base)."""
     if options.since:
         return resolve_commit(checkout, options.since)
     for record in reversed(store.packs(subject.repository)):
         if record.commit != subject.commit and is_ancestor(checkout, record.commit, subject.commit):
             return record.commit
+    before, source = pushed_range_base(environment)
+    if before is None or before == subject.commit:
+        return None
+    if is_ancestor(checkout, before, subject.commit):
+        return before
+    warnings.append(f"the CI names {before[:12]} ({source}) as the start of the change, but it is not "
+                    "in the checkout's history (a shallow clone?): the whole tree was scanned instead")
     return None
 
 

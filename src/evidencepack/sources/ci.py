@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 from ..errors import RepositoryError
 from ..model import Subject
@@ -137,3 +139,45 @@ def _platform_of_host(host: str | None) -> str:
     if host and "github" in host:
         return "github"
     return "local"
+
+
+MAX_EVENT_BYTES = 25 * 1024 * 1024
+"""GitHub caps webhook payloads at 25 MB; a larger event file is not read."""
+
+
+def pushed_range_base(env: Mapping[str, str]) -> tuple[str | None, str]:
+    """The commit the CI says this run's change starts from, and where that came from.
+
+    GitLab: the merge request's diff base (`CI_MERGE_REQUEST_DIFF_BASE_SHA`), else the
+    commit before the push (`CI_COMMIT_BEFORE_SHA`). GitHub: the pull request's base commit
+    or the push's `before`, from the event payload at `GITHUB_EVENT_PATH`. A new branch's
+    all-zero `before` names nothing. (None, "") when the CI gives no range.
+    """
+    for name in ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_COMMIT_BEFORE_SHA"):
+        value = env.get(name, "")
+        if _is_commit_id(value):
+            return value, name
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None, ""
+    try:
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_EVENT_BYTES + 1)
+        event = json.loads(raw) if len(raw) <= MAX_EVENT_BYTES else None
+    except (OSError, ValueError):
+        return None, ""
+    if not isinstance(event, dict):
+        return None, ""
+    pull = event.get("pull_request")
+    if isinstance(pull, dict) and isinstance(pull.get("base"), dict):
+        sha = pull["base"].get("sha")
+        if isinstance(sha, str) and _is_commit_id(sha):
+            return sha, "the pull request's base (GITHUB_EVENT_PATH)"
+    before = event.get("before")
+    if isinstance(before, str) and _is_commit_id(before):
+        return before, "the push's before commit (GITHUB_EVENT_PATH)"
+    return None, ""
+
+
+def _is_commit_id(value: str) -> bool:
+    return len(value) in (40, 64) and all(c in "0123456789abcdef" for c in value) and value.strip("0") != ""
