@@ -12,6 +12,7 @@
 #   INPUT_KEYLESS     true: sign through Sigstore with the CI's OIDC token (else EVIDENCEPACK_KEYLESS)
 #   INPUT_ARTIFACTS   artifact paths or globs, separated by whitespace (else EVIDENCEPACK_ARTIFACTS)
 #   INPUT_TOKEN       platform token, given to evidencepack in its environment, never on argv
+#   COSIGN_PASSWORD   password of the key (also given as EVIDENCEPACK_KEY_PASSWORD)
 #   INPUT_OUTPUT_DIR  where the SARIF log, the summary and (by default) the store go
 #   EVIDENCEPACK_BIN  the evidencepack executable (default: evidencepack on PATH)
 #   EVIDENCEPACK_PLATFORM  github | gitlab | local (default: from GITHUB_ACTIONS / GITLAB_CI)
@@ -115,6 +116,11 @@ if [ -n "$token" ]; then
     gitlab) export GITLAB_TOKEN="$token" ;;
     local) fail "a token needs a platform: set EVIDENCEPACK_PLATFORM to github or gitlab" ;;
   esac
+fi
+
+# One password variable for both kinds of key: cosign's own name.
+if [ -n "${COSIGN_PASSWORD:-}" ] && [ -z "${EVIDENCEPACK_KEY_PASSWORD:-}" ]; then
+  export EVIDENCEPACK_KEY_PASSWORD="$COSIGN_PASSWORD"
 fi
 
 if [ "${EVIDENCEPACK_ACTION_DRY_RUN:-}" = 1 ]; then
