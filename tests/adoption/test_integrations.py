@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +198,26 @@ def test_init_gitlab_snippet_is_a_clean_pinned_include(tmp_path: Path) -> None:
     # The same include by tag would be flagged.
     (project / ".gitlab-ci.yml").write_text(GITLAB_SNIPPET.replace(ACTION_REF_PLACEHOLDER, "v0.1.0"))
     assert {f["rule"] for f in _scan(project)["findings"]} == {"gitlab-remote-include-unpinned"}
+
+
+def _shellcheck(script: str, tmp_path: Path, name: str) -> None:
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    target = tmp_path / name
+    target.write_text(script)
+    done = subprocess.run([str(shellcheck), "--shell=bash", "--severity=style", str(target)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+def test_shell_text_passes_shellcheck(tmp_path: Path) -> None:
+    _shellcheck((ROOT / "scripts" / "action" / "run.sh").read_text(), tmp_path, "run.sh")
+    for index, step in enumerate(_action()["runs"]["steps"]):
+        if "run" in step:
+            _shellcheck(step["run"], tmp_path, f"step-{index}.sh")
+    _, jobs = _template_documents()
+    _shellcheck("\n".join(jobs[".evidencepack"]["script"]) + "\n", tmp_path, "gitlab.sh")
+
+
+def test_shellcheck_reports_an_unquoted_input(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="SC2086"):
+        _shellcheck('#!/bin/bash\nrm $INPUT_PATH\n', tmp_path, "bad.sh")
