@@ -221,3 +221,30 @@ def test_shell_text_passes_shellcheck(tmp_path: Path) -> None:
 def test_shellcheck_reports_an_unquoted_input(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="SC2086"):
         _shellcheck('#!/bin/bash\nrm $INPUT_PATH\n', tmp_path, "bad.sh")
+
+
+@pytest.mark.parametrize(("keyless", "unneeded"), [(True, set()), (False, {"id-token"})])
+def test_id_token_is_needed_by_the_action_only_with_keyless(
+    keyless: bool, unneeded: set[str], tmp_path: Path
+) -> None:
+    workflow = (
+        "on: push\n"
+        "permissions: {}\n"
+        "jobs:\n"
+        "  evidence:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    permissions:\n"
+        "      contents: read\n"
+        "      security-events: write\n"
+        "      id-token: write\n"
+        "    steps:\n"
+        f"      - uses: evidencepack/evidencepack@{RELEASE_SHA} # v0.1.0\n"
+        + ("        with:\n          keyless: true\n" if keyless else "")
+    )
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "evidence.yml").write_text(workflow)
+    findings = _scan(tmp_path)["findings"]
+    flagged = {scope for f in findings if f["rule"] == "unneeded-write-scope"
+               for scope in ("id-token", "security-events") if f"`{scope}: write`" in f["message"]}
+    assert flagged == unneeded
