@@ -115,8 +115,9 @@ def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: s
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
     from .run import run as run_job
-    from .run_reports import write_run_reports
+    from .run_reports import check_report_paths, write_run_reports
 
+    check_report_paths(sarif=sarif_file, summary=summary_file)
     outcome = run_job(RunOptions(path=path, store=store, key=key, key_password=_password(),
                                  policy=policy, since=since, github_token=github_token,
                                  gitlab_token=gitlab_token))

@@ -33,6 +33,17 @@ def sarif_text(results: Iterable[ControlResult]) -> str:
     return json.dumps(sarif_log(open_findings(results), tool_version=__version__), indent=2) + "\n"
 
 
+def check_report_paths(*, sarif: Path | None, summary: Path | None) -> None:
+    """Refuse, before any pack is built, a report path that cannot be written."""
+    for path, option in ((sarif, "--sarif"), (summary, "--summary-markdown")):
+        if path is None:
+            continue
+        if path.is_dir():
+            raise InputError(f"{option} {path}: is a directory")
+        if not path.parent.is_dir():
+            raise InputError(f"{option} {path}: cannot write: no folder {path.parent}")
+
+
 def write_run_reports(pack: BuiltPack, *, sarif: Path | None, summary: Path | None) -> None:
     """Write the SARIF log and the Markdown summary of `pack` where asked."""
     if sarif is not None:

@@ -126,3 +126,7 @@ def test_unwritable_report_path_is_a_one_line_error(
     assert result.exit_code == 2
     assert result.stderr.startswith("evidencepack: error: --sarif ")
     assert "cannot write" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "store" / "packs").exists()  # refused before any pack was built
+
+    folder = _invoke("run", repo, "--store", tmp_path / "store", "--summary-markdown", tmp_path)
+    assert folder.exit_code == 2 and "is a directory" in folder.stderr
