@@ -12,7 +12,8 @@
 #   INPUT_KEYLESS     true: sign through Sigstore with the CI's OIDC token (else EVIDENCEPACK_KEYLESS)
 #   INPUT_ARTIFACTS   artifact paths or globs, separated by whitespace (else EVIDENCEPACK_ARTIFACTS)
 #   INPUT_TOKEN       platform token, given to evidencepack in its environment, never on argv
-#   COSIGN_PASSWORD   password of the key (also given as EVIDENCEPACK_KEY_PASSWORD)
+#   INPUT_KEY_PASSWORD  password of the key (else COSIGN_PASSWORD); exported as COSIGN_PASSWORD
+#                     and EVIDENCEPACK_KEY_PASSWORD only when not empty
 #   INPUT_OUTPUT_DIR  where the SARIF log, the summary and (by default) the store go
 #   EVIDENCEPACK_BIN  the evidencepack executable (default: evidencepack on PATH)
 #   EVIDENCEPACK_PLATFORM  github | gitlab | local (default: from GITHUB_ACTIONS / GITLAB_CI)
@@ -118,9 +119,12 @@ if [ -n "$token" ]; then
   esac
 fi
 
-# One password variable for both kinds of key: cosign's own name.
-if [ -n "${COSIGN_PASSWORD:-}" ] && [ -z "${EVIDENCEPACK_KEY_PASSWORD:-}" ]; then
-  export EVIDENCEPACK_KEY_PASSWORD="$COSIGN_PASSWORD"
+# One password for both kinds of key, under cosign's own name too. Only a password given
+# is exported: evidencepack takes an empty COSIGN_PASSWORD for a password, as cosign does.
+password="${INPUT_KEY_PASSWORD:-${COSIGN_PASSWORD:-}}"
+if [ -n "$password" ]; then
+  export COSIGN_PASSWORD="$password"
+  export EVIDENCEPACK_KEY_PASSWORD="${EVIDENCEPACK_KEY_PASSWORD:-$password}"
 fi
 
 if [ "${EVIDENCEPACK_ACTION_DRY_RUN:-}" = 1 ]; then

@@ -46,16 +46,16 @@ def _commit(repo: Path) -> str:
 
 def _base_env(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
     return {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
 
 
 def github_env(repo: Path, tmp_path: Path, **inputs: str) -> dict[str, str]:
     """The variables a GitHub-hosted runner sets for a step of a push workflow, and the inputs."""
     runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir(exist_ok=True)
+    runner_temp.mkdir(parents=True, exist_ok=True)
     files = tmp_path / "runner-files"
-    files.mkdir(exist_ok=True)
+    files.mkdir(parents=True, exist_ok=True)
     (files / "output").touch()
     (files / "summary").touch()
     env = _base_env(tmp_path)
@@ -344,3 +344,28 @@ def test_packaged_script_is_the_action_script() -> None:
     packaged = files("evidencepack") / "data" / "ci-run.sh"
     assert packaged.read_bytes() == SCRIPT.read_bytes()
     assert os.access(SCRIPT, os.X_OK)
+
+
+def test_encrypted_key_signs_with_the_password_input_and_fails_without(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    repo = make_repo({"README.md": "shop\n"})
+    keys = tmp_path / "keys"
+    made = subprocess.run([str(BIN / "evidencepack"), "keygen", "--out-dir", str(keys)],
+                          env={**_base_env(tmp_path), "EVIDENCEPACK_KEY_PASSWORD": "s3cret 'pw'"},
+                          capture_output=True, text=True, check=True)
+    keyid = re.search(r"Key id:\s+(\S+)", made.stdout)
+    assert keyid
+
+    env = github_env(repo, tmp_path, key=str(keys / "signing.key"), key_password="s3cret 'pw'")
+    done = run_script(repo, env)
+    assert done.returncode == 0, done.stderr
+    outputs = read_github_output(Path(env["GITHUB_OUTPUT"]))
+    manifest = json.loads(Path(outputs["pack-path"], "manifest.json").read_text())
+    assert keyid.group(1) in json.dumps(manifest)
+    assert "s3cret" not in done.stdout + done.stderr
+
+    without = github_env(repo, tmp_path / "again", key=str(keys / "signing.key"))
+    refused = run_script(repo, without)
+    assert refused.returncode == 2
+    assert read_github_output(Path(without["GITHUB_OUTPUT"]))["status"] == "error"

@@ -79,7 +79,9 @@ def test_outputs_come_from_the_script_step_and_name_what_it_writes() -> None:
     for name in action["inputs"]:
         if name in ("path", "policy", "store", "key", "keyless", "artifacts", "token"):
             assert env[f"INPUT_{name.upper()}"] == f"${{{{ inputs.{name} }}}}"
-    assert env["COSIGN_PASSWORD"] == "${{ inputs.key-password }}"
+    # Passed to the script, which exports COSIGN_PASSWORD only when a password is given.
+    assert env["INPUT_KEY_PASSWORD"] == "${{ inputs.key-password }}"
+    assert "COSIGN_PASSWORD" not in env
     assert action["inputs"]["token"]["default"] == "${{ github.token }}"
 
 
