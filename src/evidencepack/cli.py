@@ -105,16 +105,24 @@ _store_option = click.option(
               help="GitLab token (default: GITLAB_TOKEN, then CI_JOB_TOKEN); API at CI_API_V4_URL.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
+@click.option("--sarif", "sarif_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the open findings of every control as SARIF 2.1.0 to this file.")
+@click.option("--summary-markdown", "summary_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write a Markdown summary (a CI job summary) to this file.")
 def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: str | None,
-        github_token: str | None, gitlab_token: str | None, fmt: str) -> None:
+        github_token: str | None, gitlab_token: str | None, fmt: str, sarif_file: Path | None,
+        summary_file: Path | None) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
     from .run import run as run_job
+    from .run_reports import check_report_paths, write_run_reports
 
+    check_report_paths(sarif=sarif_file, summary=summary_file)
     outcome = run_job(RunOptions(path=path, store=store, key=key, key_password=_password(),
                                  policy=policy, since=since, github_token=github_token,
                                  gitlab_token=gitlab_token))
     pack = outcome.pack
+    write_run_reports(pack, sarif=sarif_file, summary=summary_file)
     if fmt == "json":
         click.echo(json.dumps({
             "pack": str(pack.directory),

@@ -2,61 +2,55 @@
 
 from __future__ import annotations
 
-GITHUB_SNIPPET = """\
+ACTION_REF_PLACEHOLDER = "<commit SHA of the release>"
+"""Where the user writes the full commit SHA of the evidencepack release they trust."""
+
+GITHUB_SNIPPET = f"""\
 name: evidence
 on:
   push:
     branches: [main]
   pull_request:
-permissions:
-  contents: read
-  pull-requests: read
-  checks: read
-  actions: read
+permissions: {{}}
 jobs:
   evidence:
     runs-on: ubuntu-latest
+    permissions:
+      contents: read          # the checkout
+      pull-requests: read     # the review chain of each change (CM-2, CM-3)
+      checks: read            # checks on the merged commit
+      actions: read           # runs, logs, environments (MO-1, LG-1)
+      security-events: write  # findings to code scanning (upload-sarif: false needs none)
+      # id-token: write       # only with keyless: true
     steps:
       - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
         with:
           fetch-depth: 0
           persist-credentials: false
-      - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0
-        with:
-          python-version: "3.12"
-      - run: python -m pip install "evidencepack==0.1.*"
-      - name: Build the evidence pack
+      - name: Write the signing key
         env:
-          SIGNING_KEY: ${{ secrets.EVIDENCEPACK_SIGNING_KEY }}
-          # A fine-grained token with Administration: read and Secrets: read sees more
-          # (branch protection, secret ages); GITHUB_TOKEN gives the review chain.
-          GITHUB_TOKEN: ${{ secrets.EVIDENCEPACK_GITHUB_TOKEN || github.token }}
+          SIGNING_KEY: ${{{{ secrets.EVIDENCEPACK_SIGNING_KEY }}}}
         run: |
           umask 077
           printf '%s\\n' "$SIGNING_KEY" > "$RUNNER_TEMP/signing.key"
-          evidencepack run --store "$RUNNER_TEMP/evidence" --key "$RUNNER_TEMP/signing.key"
-      - uses: actions/upload-artifact@043fb46d1a93c77aae656e7c1c64a875d1fc6a0a # v7.0.1
-        if: always()
+      # Builds the pack (evidencepack run), keeps it as the artifact evidence-pack, sends
+      # the findings to code scanning and writes the job summary.
+      - uses: evidencepack/evidencepack@{ACTION_REF_PLACEHOLDER} # v0.1.0
         with:
-          name: evidence-pack
-          path: ${{ runner.temp }}/evidence/packs/*.tar.gz
-          retention-days: 90
+          key: ${{{{ runner.temp }}}}/signing.key
+          # A fine-grained token with Administration: read and Secrets: read sees more
+          # (branch protection, secret ages); the default token gives the review chain.
+          token: ${{{{ secrets.EVIDENCEPACK_GITHUB_TOKEN || github.token }}}}
 """
 
-GITLAB_SNIPPET = """\
-evidence:
-  stage: test
-  image: python:3.12-slim@sha256:<digest of the image you trust>
-  variables:
-    GIT_DEPTH: "0"
-  script:
-    - apt-get update -qq && apt-get install -y -qq git >/dev/null
-    - python -m pip install "evidencepack==0.1.*"
-    - umask 077 && printf '%s\\n' "$EVIDENCEPACK_SIGNING_KEY" > /tmp/signing.key
-    - evidencepack run --store evidence --key /tmp/signing.key
-  artifacts:
-    when: always
-    paths:
-      - evidence/packs/*.tar.gz
-    expire_in: 90 days
+GITLAB_SNIPPET = f"""\
+# The template's job runs `evidencepack run` and keeps the pack, the SARIF log and the
+# summary as artifacts. CI/CD variables: GITLAB_TOKEN (project access token, read_api,
+# Maintainer; masked), EVIDENCEPACK_KEY (type File: the private signing key),
+# COSIGN_PASSWORD (masked; for an encrypted key only).
+include:
+  - remote: https://raw.githubusercontent.com/evidencepack/evidencepack/{ACTION_REF_PLACEHOLDER}/templates/evidencepack.gitlab-ci.yml
+    inputs:
+      stage: test
+      expire-in: 400 days
 """

@@ -154,6 +154,7 @@ _SCOPE_NEEDS: dict[str, tuple[_TokenUse, ...]] = {
         _action(r"pypa/gh-action-pypi-publish|rust-lang/crates-io-auth-action"),
         _action(r"slsa-framework/slsa-github-generator/.*|ossf/scorecard-action"),
         _action(r"hashicorp/vault-action|CodSpeedHQ/action"),
+        _action(r"evidencepack/evidencepack", mentions="keyless"),
         _action(r"codecov/codecov-action", mentions="use_oidc"),
         _command(r"cosign\s+(?:sign|sign-blob|attest|attest-blob)\b|--cosign\b|[\w-]*keyless"),
         _command(r"(?:python3?\s+-m\s+)?sigstore\s+(?:sign|attest)\b"),
@@ -167,6 +168,8 @@ _SCOPE_NEEDS: dict[str, tuple[_TokenUse, ...]] = {
     "security-events": (
         _action(r"github/codeql-action(?:/.*)?|zizmorcore/zizmor-action|ossf/scorecard-action"),
         _action(r"microsoft/security-devops-action|advanced-security/.*"),
+        # evidencepack's own action uploads its SARIF log unless `upload-sarif: false`.
+        _action(r"evidencepack/evidencepack"),
     ),
     "pages": (
         _action(r"actions/deploy-pages"),

@@ -1,0 +1,1 @@
+../../../scripts/action/run.sh
