@@ -1024,9 +1024,12 @@ def test_no_planted_secret_reaches_a_pack_sarif_or_log(
     runner = CliRunner()
     store = tmp_path / "store"
     outputs: list[str] = []
+    reports = tmp_path / "reports"
+    reports.mkdir()
     for fmt in ("table", "json"):
         result = runner.invoke(main, ["run", str(repo), "--store", str(store), "--since", base,
-                                      "--format", fmt])
+                                      "--format", fmt, "--sarif", str(reports / f"{fmt}.sarif"),
+                                      "--summary-markdown", str(reports / f"{fmt}.md")])
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
     results = json.loads(outputs[1])
@@ -1036,7 +1039,8 @@ def test_no_planted_secret_reaches_a_pack_sarif_or_log(
         result = runner.invoke(main, ["scan", "secrets", str(repo), *args])
         assert result.exit_code == 1, result.output
         outputs.append(result.output)
-    written = _everything_written(store) + "\n".join(outputs).encode()
+    assert len(list(reports.iterdir())) == 4
+    written = _everything_written(store) + _everything_written(reports) + "\n".join(outputs).encode()
     assert b"ghp_" in written  # the previews are there; the secrets are not
     leaked = {rule_id for rule_id, secret in secrets.items() if any(f in written for f in _forms(secret))}
     assert leaked == set()
