@@ -81,9 +81,10 @@ def identity_token(env: Mapping[str, str], transport: httpx.BaseTransport | None
         )
     try:
         with httpx.Client(transport=transport, timeout=30) as client:
-            response = client.get(url, params={"audience": "sigstore"},
-                                  headers={"Authorization": f"bearer {bearer}"})
-    except httpx.HTTPError as exc:
+            # The URL carries its own query (api-version): add to it, do not replace it.
+            target = httpx.URL(url).copy_merge_params({"audience": "sigstore"})
+            response = client.get(target, headers={"Authorization": f"bearer {bearer}"})
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise SigningKeyError(f"cannot reach GitHub's OIDC token service: {exc}") from None
     if response.status_code != 200:
         raise SigningKeyError(f"GitHub's OIDC token service answered HTTP {response.status_code}")
