@@ -242,11 +242,11 @@ def _artifact_evidence(options: RunOptions, artifacts: tuple[Artifact, ...], evi
     files.update(signed_files)
     checks = None
     if options.verified_pack is not None:
-        checks = tuple(verify_artifact(a.path, options.verified_pack) for a in artifacts)
+        checks = tuple(verify_artifact(a.path, options.verified_pack, label=a.name)
+                       for a in artifacts)
         files[VERIFICATION] = json_bytes({
             "pack": options.verified_pack.name,
-            "checks": [{**c.to_json(), "file": a.name} for a, c in zip(artifacts, checks,
-                                                                        strict=True)],
+            "checks": [c.to_json() for c in checks],
         })
     return replace(evidence, artifacts=signed, artifact_checks=checks,
                    available=frozenset(files))

@@ -78,14 +78,18 @@ class _FailedError(Exception):
 
 
 def verify_artifact(file: Path, pack: Path, *, key: Path | None = None,
-                    expect: Expectations | None = None, bundle: Path | None = None) -> ArtifactCheck:
-    """Check `file` against `pack` (a directory or .tar.gz); see the module docstring."""
+                    expect: Expectations | None = None, bundle: Path | None = None,
+                    label: str | None = None) -> ArtifactCheck:
+    """Check `file` against `pack` (a directory or .tar.gz); see the module docstring.
+
+    `label` names the file in the reason (default: the path as given).
+    """
     if not file.is_file():
         raise InputError(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
     given_key = load_public_key(key) if key is not None else None
     bundle_data = _read_bundle(bundle) if bundle is not None else None
     digest = hash_file(file.name, file).sha256
-    label = str(file)
+    label = label or str(file)
     try:
         with _pack_directory(pack) as root:
             return _check(root, label, digest, given_key, key, expect or Expectations(),
