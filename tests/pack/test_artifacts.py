@@ -250,3 +250,15 @@ def test_the_archive_of_a_pack_with_artifacts_verifies(artifact_pack: RunOutcome
     shutil.copytree(_pack(artifact_pack), copy_dir)
     (copy_dir / "evidence" / "artifacts" / "dist" / "notes.txt.sig").write_text("AAAA")
     assert not verify_pack(copy_dir).ok
+
+
+def test_in_toto_attestation_validates_the_pack_statement_with_artifacts(
+    artifact_pack: RunOutcome,
+) -> None:
+    envelope = json.loads((_pack(artifact_pack) / "attestation.dsse.json").read_text())
+    message = json_format.Parse(base64.b64decode(envelope["payload"]), statement_pb2.Statement())
+    Statement.copy_from_pb(message).validate()
+    annotated = sorted(s.name for s in message.subject if s.annotations)
+    assert annotated == ["dist/app.tar.gz", "dist/notes.txt"]
+    assert all(json_format.MessageToDict(s.annotations) == {"evidencepack": "artifact"}
+               for s in message.subject if s.annotations)

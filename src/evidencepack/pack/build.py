@@ -131,7 +131,6 @@ def build_pack(
         if clash:
             raise InputError(f"artifact {sorted(clash)[0]} has the name of a file of the pack; "
                              "run from the folder the artifacts' paths are relative to")
-        subjects += [(a.artifact.name, a.artifact.sha256) for a in artifacts]
         predicate: dict[str, Any] = {
             "pack_id": pack_id,
             "created_at": stamp,
@@ -143,7 +142,11 @@ def build_pack(
         if artifacts:
             predicate["artifacts"] = [{"name": a.artifact.name, "sha256": a.artifact.sha256}
                                       for a in artifacts]
-        envelope = sign_envelope(statement(subjects, predicate), signer)
+        envelope = sign_envelope(
+            statement(subjects, predicate, [(a.artifact.name, a.artifact.sha256)
+                                            for a in artifacts]),
+            signer,
+        )
         _write(staging, ATTESTATION, envelope_text(envelope).encode("ascii"))
         staging.replace(final)
     except InputError:
