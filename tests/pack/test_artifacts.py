@@ -262,3 +262,12 @@ def test_in_toto_attestation_validates_the_pack_statement_with_artifacts(
     assert annotated == ["dist/app.tar.gz", "dist/notes.txt"]
     assert all(json_format.MessageToDict(s.annotations) == {"evidencepack": "artifact"}
                for s in message.subject if s.annotations)
+
+
+def test_a_control_character_in_an_artifact_name_is_refused(
+    fixture_repo: Callable[..., Path], tmp_path: Path, ci_free_env: None,
+) -> None:
+    repo = fixture_repo("github-hardened")
+    (repo / "evil\nname.bin").write_bytes(b"x")
+    with pytest.raises(InputError, match="control character"):
+        collect_artifacts(["evil*"], repo)

@@ -286,3 +286,22 @@ def test_keyless_without_a_token_or_the_library_exits_2_with_one_line(
     code, err = _keyless_cli(repo, tmp_path)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "needs an OIDC identity token" in err and "id-token: write" in err
+
+
+def test_sigstore_unreachable_is_a_one_line_signing_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("sigstore")
+    from sigstore.models import ClientTrustConfig
+
+    from evidencepack.pack.keyless import SigstoreBundleSigner
+
+    def offline(cls: type, offline: bool = False) -> ClientTrustConfig:
+        raise OSError("Network is unreachable\nsecond line")
+
+    # The trust root is the first thing the library fetches; no network stops it there.
+    monkeypatch.setattr(ClientTrustConfig, "production", classmethod(offline))
+    with pytest.raises(SigningKeyError) as caught:
+        SigstoreBundleSigner("eyJ.token").sign_digest("dist/app.tar.gz", b"\x00" * 32)
+    assert caught.value.message == (
+        "keyless signing of dist/app.tar.gz failed (Fulcio/Rekor unreachable, or the token was "
+        "refused): OSError: Network is unreachable"
+    )

@@ -111,6 +111,9 @@ def collect_artifacts(patterns: Sequence[str], cwd: Path) -> tuple[Artifact, ...
             if name.startswith("../"):
                 raise InputError(f"--artifact {pattern}: {match} lies outside the working "
                                  f"directory {root}")
+            if any(ord(c) < 0x20 or c == "\x7f" for c in name):
+                raise InputError(f"--artifact {pattern}: {name!r} has a control character in "
+                                 "its name")
             found.setdefault(name, path)
     return tuple(hash_file(name, path) for name, path in sorted(found.items()))
 

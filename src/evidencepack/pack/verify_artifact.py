@@ -144,13 +144,14 @@ def _check(root: Path, label: str, digest: str, given_key: ec.EllipticCurvePubli
     commit = _commit(build)
     _expect(expect, repository, ref, builder, name)
     signature = _signature(root, name, digest, key, keyid, expect)
+    pinned = "" if given_key else " (the pack's own key; pin the signer with --key)"
     if bundle is not None:
         identity = _bundle(bundle, digest, expect, "the given bundle")
         signature += f"; bundle signed by {identity.san} (log index {identity.log_index})"
     return ArtifactCheck(
         label, digest, True,
         f"OK {label}: sha256 {digest[:16]}… is artifact {name} of pack {pack_id}; provenance "
-        f"signed by key {keyid[:16]}…: built by {builder} from {repository}@"
+        f"signed by key {keyid[:16]}…{pinned}: built by {builder} from {repository}@"
         f"{(commit or '?')[:12]} ({ref}); {signature}",
         pack_id, name, keyid, builder if isinstance(builder, str) else None,
         repository if isinstance(repository, str) else None,
