@@ -144,6 +144,7 @@ def run(path: Path, store: Path, key: Path | None, artifacts: tuple[str, ...], k
             "enforced_failures": [r.control_id for r in outcome.enforced_failures],
             "ledger_seq": outcome.ledger.seq,
             "warnings": list(outcome.warnings),
+            "artifacts": [a.to_json() for a in outcome.artifacts],
         }, indent=2))
     else:
         console = _console()

@@ -26,7 +26,13 @@ from .controls.base import (
 from .controls.registry import CONTROL_IDS, evaluate_all
 from .errors import EvidencepackError, InputError, PolicyError
 from .model import ControlResult, Status, Subject
-from .pack.artifacts import VERIFICATION, Artifact, collect_artifacts, sign_artifacts
+from .pack.artifacts import (
+    VERIFICATION,
+    Artifact,
+    SignedArtifact,
+    collect_artifacts,
+    sign_artifacts,
+)
 from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
 from .pack.keyless import BundleSigner, keyless_signer
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
@@ -83,6 +89,8 @@ class RunOutcome:
     warnings: tuple[str, ...] = ()
     created_key: KeyPair | None = None
     store: Store | None = field(default=None, repr=False)
+    artifacts: tuple[SignedArtifact, ...] = ()
+    """The artifacts given to the run, as signed into the pack."""
 
     @property
     def enforced_failures(self) -> tuple[ControlResult, ...]:
@@ -228,7 +236,7 @@ def run(
         attestation_sha256=hashlib.sha256(attestation.read_bytes()).hexdigest(),
         location=str(built.directory),
     ))
-    return RunOutcome(built, results, entry, tuple(warnings), created, store)
+    return RunOutcome(built, results, entry, tuple(warnings), created, store, evidence.artifacts)
 
 
 def _artifact_evidence(options: RunOptions, artifacts: tuple[Artifact, ...], evidence: Evidence,

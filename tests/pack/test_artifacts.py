@@ -181,6 +181,9 @@ def test_globs_and_the_environment_variable_select_artifacts(
                                        "--format", "json"], catch_exceptions=False)
     manifest = json.loads((Path(json.loads(result.stdout)["pack"]) / "manifest.json").read_text())
     assert [a["name"] for a in manifest["artifacts"]] == ["dist/a.whl", "dist/c.txt"]
+    printed = json.loads(result.stdout)["artifacts"]
+    assert [(a["name"], a["signature_verified"]) for a in printed] == \
+        [("dist/a.whl", True), ("dist/c.txt", True)]
     assert json.loads(result.stdout)["controls"]["IN-1"] == "pass"
 
 
