@@ -125,3 +125,29 @@ def test_unusable_input_exits_2(artifact_pack: RunOutcome, tmp_path: Path) -> No
         assert "Traceback" not in result.output
     missing_pack = gate(app)
     assert missing_pack.exit_code == 2
+
+
+def test_a_signed_pack_naming_an_artifact_outside_itself_is_refused(
+    artifact_pack: RunOutcome, tmp_path: Path
+) -> None:
+    """A pack whose signer lists `../../x`: the gate must not read outside the pack."""
+    import base64
+    import hashlib
+
+    from evidencepack.pack.dsse import envelope_text, sign_envelope
+    from evidencepack.pack.signing import load_signer
+
+    assert artifact_pack.store is not None
+    pack = tmp_path / "pack"
+    shutil.copytree(artifact_pack.pack.directory, pack)
+    target = tmp_path / "outside.bin"
+    target.write_bytes(b"outside")
+    digest = hashlib.sha256(b"outside").hexdigest()
+    envelope = json.loads((pack / "attestation.dsse.json").read_text())
+    stmt = json.loads(base64.b64decode(envelope["payload"]))
+    stmt["predicate"]["artifacts"].append({"name": "../../outside.bin", "sha256": digest})
+    stmt["subject"].append({"name": "../../outside.bin", "digest": {"sha256": digest}})
+    signer = load_signer(artifact_pack.store.keys_dir / "signing.key")
+    body = json.dumps(stmt, sort_keys=True).encode()
+    (pack / "attestation.dsse.json").write_text(envelope_text(sign_envelope(body, signer)))
+    _failed(gate(target, "--pack", pack), "lists the artifact under an unsafe name '../../outside.bin'")

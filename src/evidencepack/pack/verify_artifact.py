@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -133,6 +133,10 @@ def _check(root: Path, label: str, digest: str, given_key: ec.EllipticCurvePubli
         raise _FailedError(f"{label}: sha256 {digest[:16]}… is not among the {len(listed)} "
                       f"artifact(s) signed in pack {pack_id}")
     name = names[0]
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts or not name or name != pure.as_posix():
+        # Signed, but by whoever made the pack: never let a name reach outside it.
+        raise _FailedError(f"pack {pack_id} lists the artifact under an unsafe name {name!r}")
     key = given_key or _pack_key(root)
     keyid = keyid_of(key)
     predicate = _provenance(root, name, digest, key, keyid)
