@@ -109,6 +109,10 @@ _store_option = click.option(
                    "(needs evidencepack[keyless]).")
 @click.option("--verified-pack", type=click.Path(path_type=Path), metavar="PACK",
               help="The build's pack: verify each --artifact against it and record the result.")
+@click.option("--verify-key", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="EVIDENCEPACK_VERIFY_KEY",
+              help="Public key the --verified-pack must be signed with "
+                   "[env: EVIDENCEPACK_VERIFY_KEY].")
 @click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
               envvar="EVIDENCEPACK_POLICY",
               help=f"Policy file [env: EVIDENCEPACK_POLICY]; default: {POLICY_FILENAME} in PATH.")
@@ -121,7 +125,8 @@ _store_option = click.option(
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def run(path: Path, store: Path, key: Path | None, artifacts: tuple[str, ...], keyless: bool,
-        verified_pack: Path | None, policy: Path | None, since: str | None,
+        verified_pack: Path | None, verify_key: Path | None, policy: Path | None,
+        since: str | None,
         github_token: str | None, gitlab_token: str | None, fmt: str) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
@@ -131,7 +136,8 @@ def run(path: Path, store: Path, key: Path | None, artifacts: tuple[str, ...], k
                                  policy=policy, since=since, github_token=github_token,
                                  gitlab_token=gitlab_token, artifacts=artifacts,
                                  cosign_password=_cosign_password(), keyless=keyless,
-                                 verified_pack=verified_pack))
+                                 verified_pack=verified_pack,
+                                 verified_pack_key=verify_key))
     pack = outcome.pack
     if fmt == "json":
         click.echo(json.dumps({

@@ -76,6 +76,8 @@ class RunOptions:
     """Sign artifacts through Sigstore (Fulcio/Rekor) with the CI's OIDC identity."""
     verified_pack: Path | None = None
     """The build's pack: verify each artifact against it and record the result (IN-3)."""
+    verified_pack_key: Path | None = None
+    """The public key the build's pack must be signed with; default: the pack's own."""
 
     def __repr__(self) -> str:  # tokens and passwords stay out of logs and tracebacks
         return f"RunOptions(path={self.path!r}, store={self.store!r})"
@@ -250,10 +252,12 @@ def _artifact_evidence(options: RunOptions, artifacts: tuple[Artifact, ...], evi
     files.update(signed_files)
     checks = None
     if options.verified_pack is not None:
-        checks = tuple(verify_artifact(a.path, options.verified_pack, label=a.name)
+        checks = tuple(verify_artifact(a.path, options.verified_pack, label=a.name,
+                                       key=options.verified_pack_key)
                        for a in artifacts)
         files[VERIFICATION] = json_bytes({
             "pack": options.verified_pack.name,
+            "key_pinned": options.verified_pack_key is not None,
             "checks": [c.to_json() for c in checks],
         })
     return replace(evidence, artifacts=signed, artifact_checks=checks,

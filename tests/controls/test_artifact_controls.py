@@ -15,6 +15,7 @@ from evidencepack.cli import main
 from evidencepack.errors import InputError
 from evidencepack.model import ControlResult
 from evidencepack.pack.keyless import BundleSigner
+from evidencepack.pack.signing import generate_keypair
 from evidencepack.run import RunOptions, RunOutcome, run
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -178,6 +179,24 @@ class TestIN3:
         recorded = json.loads((deploy.pack.directory / "evidence" / "artifacts" /
                                "verification.json").read_text())
         assert recorded["checks"][0]["ok"] is False
+
+    def test_a_pinned_key_must_match_the_build_pack_s_signer(
+        self, make_repo: Callable[..., Path], tmp_path: Path
+    ) -> None:
+        archive, repo = _build_pack(make_repo, tmp_path, VERIFY_THEN_DEPLOY)
+        other = generate_keypair(tmp_path / "other.key", tmp_path / "other.pub")
+        builder_key = tmp_path / "build-store" / "keys" / "signing.pub"
+        for key, ok in ((builder_key, True), (other.public, False)):
+            deploy = run(RunOptions(path=repo, store=tmp_path / f"deploy-{ok}", cwd=repo,
+                                    artifacts=("dist/app.tar.gz",), verified_pack=archive,
+                                    verified_pack_key=key),
+                         env={}, clock=lambda: NOW, random=lambda n: b"\x09" * n)
+            recorded = json.loads((deploy.pack.directory / "evidence" / "artifacts" /
+                                   "verification.json").read_text())
+            assert recorded["key_pinned"] is True
+            assert recorded["checks"][0]["ok"] is ok
+            assert str(_result(deploy, "IN-3").status) == ("pass" if ok else "fail")
+        assert "the signature does not verify with key" in recorded["checks"][0]["reason"]
 
     def test_fail_when_the_deploy_job_verifies_nothing(
         self, make_repo: Callable[..., Path], tmp_path: Path
