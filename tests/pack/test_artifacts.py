@@ -274,3 +274,12 @@ def test_a_control_character_in_an_artifact_name_is_refused(
     (repo / "evil\nname.bin").write_bytes(b"x")
     with pytest.raises(InputError, match="control character"):
         collect_artifacts(["evil*"], repo)
+
+
+def test_provenance_envelopes_match_the_published_dsse_schema(artifact_pack: RunOutcome) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[3] / "shared" / "data" / "schemas" /
+                         "sigstore-dsse-Envelope.schema.json").read_text())
+    for name in ("dist/app.tar.gz", "dist/notes.txt"):
+        jsonschema.validate(_provenance(artifact_pack, name), schema)
