@@ -155,7 +155,8 @@ def run(
     artifacts = collect_artifacts(options.artifacts, options.cwd or Path.cwd())
     if options.verified_pack is not None and not artifacts:
         raise InputError("--verified-pack needs the artifacts to check: give --artifact")
-    if options.keyless and bundle_signer is None:
+    if options.keyless and bundle_signer is None and artifacts:
+        # Keyless signs artifacts only (the pack is signed with the key): no token needed without.
         bundle_signer = keyless_signer(environment)
     policy = resolve_policy(checkout, options.policy)
     check_policy_ids(policy, CONTROL_IDS)
