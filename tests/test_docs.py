@@ -42,9 +42,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "VM-2": (),
     "MO-1": ("failures-not-alerted",),
     "LG-1": ("logs-expire-early",),
-    "IN-1": ("no-signing",),
+    "IN-1": ("no-signing", "artifact-signature-invalid"),
     "IN-2": ("no-sbom",),
-    "IN-3": ("deploy-without-verification", "allowance-expired"),
+    "IN-3": ("deploy-without-verification", "artifact-verification-failed", "allowance-expired"),
     "HD-1": (
         *(rule.id for rule in GITLAB_RULES), *_FILE_ERRORS, "allowance-expired",
     ),

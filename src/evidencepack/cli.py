@@ -42,6 +42,12 @@ def _password() -> bytes | None:
     return value.encode() if value else None
 
 
+def _cosign_password() -> bytes | None:
+    # Unlike EVIDENCEPACK_KEY_PASSWORD, an empty COSIGN_PASSWORD is a password: cosign's own.
+    value = os.environ.get("COSIGN_PASSWORD")
+    return value.encode() if value is not None else None
+
+
 def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
@@ -93,7 +99,20 @@ _store_option = click.option(
 @click.argument("path", type=click.Path(path_type=Path), default=Path())
 @_store_option
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False), envvar="EVIDENCEPACK_KEY",
-              help="Private signing key (PEM) [env: EVIDENCEPACK_KEY]; default: the store's key.")
+              help="Private signing key: PEM, or a cosign.key with COSIGN_PASSWORD "
+                   "[env: EVIDENCEPACK_KEY]; default: the store's key.")
+@click.option("--artifact", "artifacts", multiple=True, metavar="PATH", envvar="EVIDENCEPACK_ARTIFACTS",
+              help="An artifact the run built (glob; repeatable) to attest and sign "
+                   "[env: EVIDENCEPACK_ARTIFACTS, whitespace-separated].")
+@click.option("--keyless", is_flag=True, envvar="EVIDENCEPACK_KEYLESS",
+              help="Sign artifacts through Sigstore with the CI's OIDC identity "
+                   "(needs evidencepack[keyless]).")
+@click.option("--verified-pack", type=click.Path(path_type=Path), metavar="PACK",
+              help="The build's pack: verify each --artifact against it and record the result.")
+@click.option("--verify-key", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="EVIDENCEPACK_VERIFY_KEY",
+              help="Public key the --verified-pack must be signed with "
+                   "[env: EVIDENCEPACK_VERIFY_KEY].")
 @click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
               envvar="EVIDENCEPACK_POLICY",
               help=f"Policy file [env: EVIDENCEPACK_POLICY]; default: {POLICY_FILENAME} in PATH.")
@@ -109,9 +128,10 @@ _store_option = click.option(
               help="Also write the open findings of every control as SARIF 2.1.0 to this file.")
 @click.option("--summary-markdown", "summary_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write a Markdown summary (a CI job summary) to this file.")
-def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: str | None,
-        github_token: str | None, gitlab_token: str | None, fmt: str, sarif_file: Path | None,
-        summary_file: Path | None) -> None:
+def run(path: Path, store: Path, key: Path | None, artifacts: tuple[str, ...], keyless: bool,
+        verified_pack: Path | None, verify_key: Path | None, policy: Path | None,
+        since: str | None, github_token: str | None, gitlab_token: str | None, fmt: str,
+        sarif_file: Path | None, summary_file: Path | None) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
     from .run import run as run_job
@@ -120,7 +140,10 @@ def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: s
     check_report_paths(sarif=sarif_file, summary=summary_file)
     outcome = run_job(RunOptions(path=path, store=store, key=key, key_password=_password(),
                                  policy=policy, since=since, github_token=github_token,
-                                 gitlab_token=gitlab_token))
+                                 gitlab_token=gitlab_token, artifacts=artifacts,
+                                 cosign_password=_cosign_password(), keyless=keyless,
+                                 verified_pack=verified_pack,
+                                 verified_pack_key=verify_key))
     pack = outcome.pack
     write_run_reports(pack, sarif=sarif_file, summary=summary_file)
     if fmt == "json":
@@ -134,6 +157,7 @@ def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: s
             "enforced_failures": [r.control_id for r in outcome.enforced_failures],
             "ledger_seq": outcome.ledger.seq,
             "warnings": list(outcome.warnings),
+            "artifacts": [a.to_json() for a in outcome.artifacts],
         }, indent=2))
     else:
         console = _console()
@@ -194,6 +218,40 @@ def verify(pack: Path, key: Path | None, fmt: str) -> None:
         click.echo(f"evidencepack: pack {result.pack} does not verify "
                    f"({len(result.problems)} problem(s))", err=True)
     if not result.ok:
+        sys.exit(1)
+
+
+@main.command("verify-artifact")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--pack", "pack", type=click.Path(path_type=Path), required=True,
+              help="The build's pack (directory or .tar.gz).")
+@click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="EVIDENCEPACK_VERIFY_KEY",
+              help="Public key (PEM, e.g. cosign.pub) the pack must be signed with "
+                   "[env: EVIDENCEPACK_VERIFY_KEY].")
+@click.option("--bundle", type=click.Path(path_type=Path, dir_okay=False),
+              help="A Sigstore bundle for FILE to check offline as well.")
+@click.option("--repository", metavar="OWNER/NAME", help="The repository it must be built from.")
+@click.option("--branch", metavar="NAME", help="The branch it must be built from.")
+@click.option("--builder", metavar="ID", help="The builder id it must be built by "
+              "(without @ref: any ref).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def verify_artifact_command(file: Path, pack: Path, key: Path | None, bundle: Path | None,
+                            repository: str | None, branch: str | None, builder: str | None,
+                            fmt: str) -> None:
+    """Check that FILE is an artifact PACK's run built and signed; exit 1 with the reason if not."""
+    from .pack.verify_artifact import Expectations, verify_artifact
+
+    check = verify_artifact(file, pack, key=key, bundle=bundle,
+                            expect=Expectations(repository, branch, builder))
+    if fmt == "json":
+        click.echo(json.dumps(check.to_json(), indent=2))
+    elif check.ok:
+        click.echo(check.reason)
+    else:
+        click.echo(f"FAIL: {check.reason}", err=True)
+    if not check.ok:
         sys.exit(1)
 
 
@@ -380,14 +438,28 @@ def init(path: Path, force: bool) -> None:
               show_default=True, help="Folder for signing.key and signing.pub.")
 @click.option("--name", default="signing", show_default=True, help="File name stem.")
 @click.option("--force", is_flag=True, help="Replace existing key files.")
-def keygen(out_dir: Path, name: str, force: bool) -> None:
+@click.option("--cosign", is_flag=True,
+              help="Write a cosign key pair (cosign.key encrypted with COSIGN_PASSWORD).")
+def keygen(out_dir: Path, name: str, force: bool, cosign: bool) -> None:
     """Create an ECDSA P-256 signing key pair (encrypted if EVIDENCEPACK_KEY_PASSWORD is set)."""
     from .pack.signing import generate_keypair
 
     if "/" in name or name in ("", ".", ".."):
         raise InputError(f"--name {name!r}: a file name stem, without folders")
-    pair = generate_keypair(out_dir / f"{name}.key", out_dir / f"{name}.pub", _password(),
-                            overwrite=force)
+    if cosign:
+        from .errors import SigningKeyError
+        from .pack.cosign_key import generate_cosign_keypair
+
+        password = _cosign_password()
+        if password is None:
+            raise SigningKeyError("keygen --cosign encrypts cosign.key with COSIGN_PASSWORD: "
+                                  "set it (empty for no password)")
+        stem = "cosign" if name == "signing" else name
+        pair = generate_cosign_keypair(out_dir / f"{stem}.key", out_dir / f"{stem}.pub",
+                                       password, overwrite=force)
+    else:
+        pair = generate_keypair(out_dir / f"{name}.key", out_dir / f"{name}.pub", _password(),
+                                overwrite=force)
     click.echo(f"Private key: {pair.private} (keep it secret; give it to the pipeline as a secret)")
     click.echo(f"Public key:  {pair.public} (give it to auditors)")
     click.echo(f"Key id:      {pair.keyid}")

@@ -24,9 +24,17 @@ from .controls.base import (
     Evidence,
 )
 from .controls.registry import CONTROL_IDS, evaluate_all
-from .errors import EvidencepackError, PolicyError
+from .errors import EvidencepackError, InputError, PolicyError
 from .model import ControlResult, Status, Subject
+from .pack.artifacts import (
+    VERIFICATION,
+    Artifact,
+    SignedArtifact,
+    collect_artifacts,
+    sign_artifacts,
+)
 from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
+from .pack.keyless import BundleSigner, keyless_signer
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
 from .scanners.pipeline import PipelineReport, analyze_pipeline
@@ -58,6 +66,18 @@ class RunOptions:
     """Examine the changes since this commit, not since the previous pack."""
     github_token: str | None = None
     gitlab_token: str | None = None
+    artifacts: tuple[str, ...] = ()
+    """Glob patterns of the artifacts the run built, relative to `cwd`."""
+    cwd: Path | None = None
+    """Where artifact patterns are expanded; default: the process's working directory."""
+    cosign_password: bytes | None = None
+    """COSIGN_PASSWORD's value, for a cosign `--key`; None when unset."""
+    keyless: bool = False
+    """Sign artifacts through Sigstore (Fulcio/Rekor) with the CI's OIDC identity."""
+    verified_pack: Path | None = None
+    """The build's pack: verify each artifact against it and record the result (IN-3)."""
+    verified_pack_key: Path | None = None
+    """The public key the build's pack must be signed with; default: the pack's own."""
 
     def __repr__(self) -> str:  # tokens and passwords stay out of logs and tracebacks
         return f"RunOptions(path={self.path!r}, store={self.store!r})"
@@ -71,6 +91,8 @@ class RunOutcome:
     warnings: tuple[str, ...] = ()
     created_key: KeyPair | None = None
     store: Store | None = field(default=None, repr=False)
+    artifacts: tuple[SignedArtifact, ...] = ()
+    """The artifacts given to the run, as signed into the pack."""
 
     @property
     def enforced_failures(self) -> tuple[ControlResult, ...]:
@@ -105,7 +127,8 @@ def new_pack_id(now: datetime, random: Callable[[int], bytes] = secrets.token_by
 def signer_for(options: RunOptions, store: Store) -> tuple[Signer, KeyPair | None]:
     """The signer given, else the store's own key, created on first use."""
     if options.key is not None:
-        return load_signer(options.key, options.key_password), None
+        return load_signer(options.key, options.key_password,
+                           cosign_password=options.cosign_password), None
     private = store.keys_dir / "signing.key"
     public = store.keys_dir / "signing.pub"
     if private.exists():
@@ -121,10 +144,20 @@ def run(
     clock: Clock = utc_now,
     random: Callable[[int], bytes] = secrets.token_bytes,
     api_options: Mapping[str, Any] | None = None,
+    bundle_signer: BundleSigner | None = None,
 ) -> RunOutcome:
-    """Collect, evaluate, build, sign and store one pack for the checkout at `options.path`."""
+    """Collect, evaluate, build, sign and store one pack for the checkout at `options.path`.
+
+    `bundle_signer` replaces the Sigstore client `--keyless` would use.
+    """
     environment = dict(os.environ if env is None else env)
     checkout = open_checkout(options.path)
+    artifacts = collect_artifacts(options.artifacts, options.cwd or Path.cwd())
+    if options.verified_pack is not None and not artifacts:
+        raise InputError("--verified-pack needs the artifacts to check: give --artifact")
+    if options.keyless and bundle_signer is None and artifacts:
+        # Keyless signs artifacts only (the pack is signed with the key): no token needed without.
+        bundle_signer = keyless_signer(environment)
     policy = resolve_policy(checkout, options.policy)
     check_policy_ids(policy, CONTROL_IDS)
     subject, warnings = build_subject(checkout, environment)
@@ -166,8 +199,11 @@ def run(
         # Written before the controls run so that CM-2's reference to it is kept.
         files[EVIDENCE_CHANGES] = json_bytes(changes_document(evidence, changes, created_at))
         evidence = replace(evidence, available=frozenset(files))
-    results = evaluate_all(evidence)
     signer, created = signer_for(options, store)
+    if artifacts:
+        evidence = _artifact_evidence(options, artifacts, evidence, files, signer, environment,
+                                      created_at, bundle_signer if options.keyless else None)
+    results = evaluate_all(evidence)
     if created is not None:
         warnings.append(
             f"no signing key given: created {created.private} (key id {created.keyid[:16]}); "
@@ -189,6 +225,7 @@ def run(
         signer=signer,
         changes=changes,
         changes_note=change_record_note(evidence),
+        artifacts=evidence.artifacts,
     )
     attestation = built.directory / "attestation.dsse.json"
     entry = store.record(PackRecord(
@@ -202,7 +239,30 @@ def run(
         attestation_sha256=hashlib.sha256(attestation.read_bytes()).hexdigest(),
         location=str(built.directory),
     ))
-    return RunOutcome(built, results, entry, tuple(warnings), created, store)
+    return RunOutcome(built, results, entry, tuple(warnings), created, store, evidence.artifacts)
+
+
+def _artifact_evidence(options: RunOptions, artifacts: tuple[Artifact, ...], evidence: Evidence,
+                       files: dict[str, bytes], signer: Signer, env: Mapping[str, str],
+                       created_at: str, bundle_signer: BundleSigner | None) -> Evidence:
+    """Sign the run's artifacts into `files`; check them against the build's pack if given."""
+    from .pack.verify_artifact import verify_artifact
+
+    signed, signed_files = sign_artifacts(artifacts, evidence.subject, env, signer, __version__,
+                                          created_at, bundle_signer)
+    files.update(signed_files)
+    checks = None
+    if options.verified_pack is not None:
+        checks = tuple(verify_artifact(a.path, options.verified_pack, label=a.name,
+                                       key=options.verified_pack_key)
+                       for a in artifacts)
+        files[VERIFICATION] = json_bytes({
+            "pack": options.verified_pack.name,
+            "key_pinned": options.verified_pack_key is not None,
+            "checks": [c.to_json() for c in checks],
+        })
+    return replace(evidence, artifacts=signed, artifact_checks=checks,
+                   available=frozenset(files))
 
 
 def _platform(

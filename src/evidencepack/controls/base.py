@@ -9,6 +9,8 @@ from datetime import date
 from typing import ClassVar
 
 from ..model import Finding, Location, Severity, Status, Subject
+from ..pack.artifacts import SignedArtifact
+from ..pack.verify_artifact import ArtifactCheck
 from ..policy import Policy
 from ..scanners.pipeline.model import PipelineAnalysis
 from ..scanners.secrets.scan import ScanResult
@@ -53,6 +55,10 @@ class Evidence:
     """Every evidence file the pack will hold; references to others are dropped."""
     policy_path: str | None = None
     """The policy file, relative to the repository root; None for the defaults."""
+    artifacts: tuple[SignedArtifact, ...] = ()
+    """The artifacts given to the run (`--artifact`), with their signatures."""
+    artifact_checks: tuple[ArtifactCheck, ...] | None = None
+    """`verify-artifact` of each artifact against the build's pack (`--verified-pack`)."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..model import Severity, Status
+from ..pack.artifacts import VERIFICATION
 from .base import (
     Control,
     Evidence,
@@ -24,15 +27,48 @@ class VerifyBeforeDeploy(Control):
     iso27001 = ("A.8.32", "A.8.24")
     evidence_needed = (
         "deploy jobs of the pipeline and the steps that run before their deploy step",
+        "the result of verifying this run's artifacts against the build's pack, when given",
     )
     status_rule = (
         "fail when a deploy job runs no signature or attestation verification (`evidencepack "
         "verify-artifact`, `cosign verify*`, `gh attestation verify`) before deploying, in "
         "itself or a job it needs; pass when every deploy job does; not_applicable when the "
-        "pipeline does not deploy"
+        "pipeline does not deploy; fail as well when this run was given the build's pack "
+        "(`run --verified-pack`) and an artifact does not verify against it"
     )
 
     def evaluate(self, evidence: Evidence) -> Outcome:
+        outcome = self._configured(evidence)
+        checks = evidence.artifact_checks
+        if checks is None:
+            return outcome
+        files = (*outcome.evidence, VERIFICATION)
+        failed = [c for c in checks if not c.ok]
+        if failed:
+            findings = tuple(
+                self.finding("artifact-verification-failed",
+                             f"artifact {c.file} does not verify against the build's pack: "
+                             f"{c.reason}", Severity.HIGH)
+                for c in failed
+            )
+            return Outcome(
+                Status.FAIL,
+                f"{len(failed)} of {plural(len(checks), 'artifact')} of this deploy did not "
+                f"verify against the build's pack ({failed[0].reason})",
+                (*findings, *outcome.findings),
+                files,
+            )
+        packs = sorted({c.pack_id or "?" for c in checks})
+        return replace(
+            outcome,
+            rationale=f"{outcome.rationale}; this run verified its "
+                      f"{plural(len(checks), 'artifact')} against pack {', '.join(packs)} "
+                      f"({VERIFICATION})",
+            evidence=files,
+        )
+
+    def _configured(self, evidence: Evidence) -> Outcome:
+        """The decision from the pipeline configuration alone."""
         missing = no_pipeline(evidence)
         if missing:
             return missing

@@ -11,12 +11,13 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import InputError, StoreError
 from ..formats.html import render_report
 from ..formats.oscal import assessment_results
 from ..formats.results import results_document
 from ..model import ChangeRecord, ControlResult, ControlSummary, PackContent, PackFile, Subject
 from .archive import write_archive
+from .artifacts import SignedArtifact
 from .dsse import envelope_text, sign_envelope, statement
 from .signing import Signer
 
@@ -70,10 +71,13 @@ def build_pack(
     signer: Signer,
     changes: tuple[ChangeRecord, ...] = (),
     changes_note: str | None = None,
+    artifacts: tuple[SignedArtifact, ...] = (),
 ) -> BuiltPack:
     """Write the pack directory and its archive under `packs_dir`, atomically.
 
     `changes` is the change record the report lists; `changes_note` says why there is none.
+    `artifacts` become subjects of the signed statement besides the pack's files, and are
+    listed in the manifest and the predicate (so `verify` knows they are not pack files).
     """
     final = packs_dir / pack_id
     staging = packs_dir / f".{pack_id}.partial"
@@ -119,9 +123,15 @@ def build_pack(
             "signer": {"keyid": signer.keyid, "public_key": signer.public_pem},
             "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in files],
         }
+        if artifacts:
+            manifest["artifacts"] = [a.to_json() for a in artifacts]
         _write(staging, MANIFEST, json_bytes(manifest))
         subjects = [(f.path, f.sha256) for f in _listing(staging)]
-        predicate = {
+        clash = {a.artifact.name for a in artifacts} & {name for name, _ in subjects}
+        if clash:
+            raise InputError(f"artifact {sorted(clash)[0]} has the name of a file of the pack; "
+                             "run from the folder the artifacts' paths are relative to")
+        predicate: dict[str, Any] = {
             "pack_id": pack_id,
             "created_at": stamp,
             "repository": subject.repository,
@@ -129,9 +139,19 @@ def build_pack(
             "run_url": subject.run_url,
             "tool_version": tool_version,
         }
-        envelope = sign_envelope(statement(subjects, predicate), signer)
+        if artifacts:
+            predicate["artifacts"] = [{"name": a.artifact.name, "sha256": a.artifact.sha256}
+                                      for a in artifacts]
+        envelope = sign_envelope(
+            statement(subjects, predicate, [(a.artifact.name, a.artifact.sha256)
+                                            for a in artifacts]),
+            signer,
+        )
         _write(staging, ATTESTATION, envelope_text(envelope).encode("ascii"))
         staging.replace(final)
+    except InputError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise StoreError(f"cannot write pack {pack_id}: {exc.strerror}: {exc.filename}") from None

@@ -25,16 +25,26 @@ def pae(payload_type: str, body: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
-def statement(subjects: list[tuple[str, str]], predicate: dict[str, Any]) -> bytes:
+ARTIFACT_ANNOTATION = {"evidencepack": "artifact"}
+"""Marks the subjects that are artifacts of the run, not files of the pack."""
+
+
+def statement(subjects: list[tuple[str, str]], predicate: dict[str, Any],
+              artifacts: list[tuple[str, str]] | None = None) -> bytes:
     """An in-toto Statement v1 with one subject per (name, sha256), one subject per line.
 
     One subject per line keeps the statement checkable with `grep` and `sha256sum`
-    alone; the JSON is otherwise compact and canonical (sorted keys).
+    alone; the JSON is otherwise compact and canonical (sorted keys). `artifacts` are
+    subjects too, annotated as artifacts of the run so that a check of the pack's files
+    (which matches the plain subject lines) leaves them out.
     """
-    lines = [
-        json.dumps({"name": name, "digest": {"sha256": digest}}, sort_keys=True)
-        for name, digest in sorted(subjects)
-    ]
+    entries = [(name, digest, {"name": name, "digest": {"sha256": digest}})
+               for name, digest in subjects]
+    entries += [(name, digest, {"name": name, "digest": {"sha256": digest},
+                                "annotations": ARTIFACT_ANNOTATION})
+                for name, digest in artifacts or ()]
+    lines = [json.dumps(entry, sort_keys=True) for _, _, entry in
+             sorted(entries, key=lambda e: (e[0], e[1], "annotations" in e[2]))]
     head = json.dumps({"_type": STATEMENT_TYPE}, sort_keys=True)[:-1]
     tail = json.dumps({"predicateType": PREDICATE_TYPE, "predicate": predicate},
                       sort_keys=True, ensure_ascii=False)[1:]

@@ -1,8 +1,8 @@
 """Signing keys: ECDSA P-256 with SHA-256, PEM files.
 
 `Signer` is the interface a KMS or HSM backend implements later; `FileSigner` holds a key
-read from a PEM file. The password of an encrypted key is given by the caller, never read
-from the environment here.
+read from a PEM file or a cosign key file (`cosign_key`). The password of an encrypted key
+is given by the caller, never read from the environment here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from ..errors import SigningKeyError
 
@@ -23,7 +24,12 @@ MAX_KEY_BYTES = 64 * 1024
 
 
 class Signer(ABC):
-    """Something that signs bytes with a private key it may never reveal."""
+    """Something that signs bytes with a private key it may never reveal.
+
+    The seam for other key stores: a KMS or HSM backend implements `public_key` and
+    `sign_digest` (the KMS signs a SHA-256 digest it is sent, so large artifacts never leave
+    the build machine), and `sign` comes for free.
+    """
 
     @property
     @abstractmethod
@@ -31,8 +37,12 @@ class Signer(ABC):
         """The public half, to record in the pack and verify with."""
 
     @abstractmethod
+    def sign_digest(self, digest: bytes) -> bytes:
+        """A DER-encoded ECDSA signature over a SHA-256 `digest` computed by the caller."""
+
     def sign(self, payload: bytes) -> bytes:
         """A DER-encoded ECDSA signature over SHA-256 of `payload`."""
+        return self.sign_digest(hashlib.sha256(payload).digest())
 
     @property
     def keyid(self) -> str:
@@ -55,8 +65,10 @@ class FileSigner(Signer):
     def public_key(self) -> ec.EllipticCurvePublicKey:
         return self._key.public_key()
 
-    def sign(self, payload: bytes) -> bytes:
-        return self._key.sign(payload, ec.ECDSA(hashes.SHA256()))
+    def sign_digest(self, digest: bytes) -> bytes:
+        if len(digest) != hashes.SHA256.digest_size:
+            raise ValueError("sign_digest takes a SHA-256 digest (32 bytes)")
+        return self._key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
 
 
 def keyid_of(key: ec.EllipticCurvePublicKey) -> str:
@@ -82,9 +94,15 @@ def _read_key_file(path: Path, what: str) -> bytes:
         raise SigningKeyError(f"{path}: cannot read {what}: {exc.strerror}") from None
 
 
-def load_signer(path: Path, password: bytes | None = None) -> FileSigner:
-    """Read an ECDSA P-256 private key (PKCS#8 or SEC1 PEM, optionally encrypted)."""
+def load_signer(path: Path, password: bytes | None = None, *,
+                cosign_password: bytes | None = None) -> FileSigner:
+    """Read an ECDSA P-256 private key (PKCS#8 or SEC1 PEM, optionally encrypted), or a
+    cosign `cosign.key` decrypted with `cosign_password` (COSIGN_PASSWORD's value)."""
     data = _read_key_file(path, "private key")
+    from .cosign_key import is_cosign_key, load_cosign_signer
+
+    if is_cosign_key(data):
+        return load_cosign_signer(data, cosign_password, str(path))
     try:
         key = serialization.load_pem_private_key(data, password=password)
     except TypeError:
@@ -122,6 +140,16 @@ def verify_signature(key: ec.EllipticCurvePublicKey, signature: bytes, payload: 
     try:
         key.verify(signature, payload, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
+        return False
+    return True
+
+
+def verify_digest_signature(key: ec.EllipticCurvePublicKey, signature: bytes,
+                            digest: bytes) -> bool:
+    """Check a DER ECDSA signature over a SHA-256 digest (a streamed file's, say)."""
+    try:
+        key.verify(signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+    except (InvalidSignature, ValueError):
         return False
     return True
 

@@ -93,6 +93,8 @@ _COMMANDS: tuple[_Pattern, ...] = (
          "cosign verify"),
     _cmd(K.VERIFY_SIGNATURE, r"gh\s+attestation\s+verify\b", "gh attestation verify"),
     _cmd(K.VERIFY_SIGNATURE, r"evidencepack\s+verify(?:-artifact)?\b", "evidencepack verify"),
+    _cmd(K.VERIFY_SIGNATURE, r"evidencepack\s+run\b[^\n]*--verified-pack\b",
+         "evidencepack run --verified-pack"),
     _cmd(K.VERIFY_SIGNATURE, r"notation\s+verify\b", "notation verify"),
     _cmd(K.VERIFY_SIGNATURE, r"slsa-verifier\s+verify", "slsa-verifier"),
     _cmd(K.VERIFY_SIGNATURE, r"(?:python3?\s+-m\s+)?sigstore\s+verify\b", "sigstore verify"),
