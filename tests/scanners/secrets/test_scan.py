@@ -242,7 +242,8 @@ def test_gitleaks_keyword_away_from_the_match_still_finds_it(tmp_path: Path,
     rules = tmp_path / "rules.toml"
     rules.write_text("[[rules]]\nid = 'acme-context'\nregex = '''key-[0-9a-f]{32}'''\n"
                      "keywords = ['acme']\n")
-    repo = make_repo({"conf.ini": "[acme]\nname = shop\nvalue = key-0f1e2d3c4b5a69788796a5b4c3d2e1f0\n"})
+    key = "key-0f1e2d3c4b5a69788796a5b4c3d2e1f0"  # evidencepack:allow-secret made-up key for a rule test
+    repo = make_repo({"conf.ini": f"[acme]\nname = shop\nvalue = {key}\n"})
     result = CliRunner().invoke(main, ["scan", "secrets", str(repo), "--rules", str(rules),
                                        "--format", "json"])
     assert result.exit_code == 1, result.output
