@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import re
+import stat
 import subprocess
 import threading
 from collections import Counter
@@ -224,12 +225,12 @@ def _classify(root: Path, rel: str, max_bytes: int) -> tuple[str | None, int]:
     if PurePosixPath(rel).name in LOCKFILES:
         return "lockfile", 0
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except OSError:
         return "unreadable", 0
-    if path.is_symlink():
+    if stat.S_ISLNK(info.st_mode):
         return "symlink", 0
-    if not path.is_file():
+    if not stat.S_ISREG(info.st_mode):
         return "not a regular file", 0
     if info.st_size > max_bytes:
         return "over the size limit", info.st_size
