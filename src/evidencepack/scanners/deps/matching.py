@@ -252,12 +252,11 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
                 matched.append(advisory)
             elif verdict is Verdict.UNDETERMINED:
                 undecided[str(advisory.get("id"))] = reason
-        if invalid is not None:
-            not_comparable.append(Uncompared(pkg.purl, invalid, tuple(sorted(undecided))))
-        elif undecided:
-            first = sorted(undecided.items())[0]
-            not_comparable.append(Uncompared(
-                pkg.purl, f"{first[0]}: {first[1]}", tuple(sorted(undecided))))
+        if invalid is not None or undecided:
+            reasons = [invalid] if invalid else []
+            reasons.extend(f"{i}: {why}" for i, why in sorted(undecided.items())[:1]
+                           if why != invalid and invalid not in why)
+            not_comparable.append(Uncompared(pkg.purl, "; ".join(reasons), tuple(sorted(undecided))))
         found.extend(_merge(matched, pkg))
     found.sort(key=lambda v: (v.ecosystem, v.name.lower(), v.version, v.id))
     return VulnerabilityReport(
