@@ -255,7 +255,7 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
         if invalid is not None or undecided:
             reasons = [invalid] if invalid else []
             reasons.extend(f"{i}: {why}" for i, why in sorted(undecided.items())[:1]
-                           if why != invalid and invalid not in why)
+                           if invalid is None or invalid not in why)
             not_comparable.append(Uncompared(pkg.purl, "; ".join(reasons), tuple(sorted(undecided))))
         found.extend(_merge(matched, pkg))
     found.sort(key=lambda v: (v.ecosystem, v.name.lower(), v.version, v.id))
