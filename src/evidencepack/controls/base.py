@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from ..model import Finding, Location, Severity, Status, Subject
 from ..policy import Policy
+from ..scanners.deps.matching import VulnerabilityReport
 from ..scanners.pipeline.model import PipelineAnalysis
 from ..scanners.secrets.scan import ScanResult
 from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
@@ -23,6 +24,8 @@ EVIDENCE_SUBJECT = "evidence/ci/subject.json"
 EVIDENCE_SECRETS = "evidence/secrets/scan.json"
 EVIDENCE_CHANGES = "evidence/platform/changes.json"
 """The change record of the deploy (`evidencepack.changes`), written when the platform was read."""
+EVIDENCE_VULNERABILITIES = "evidence/deps/vulnerabilities.json"
+"""This build's vulnerability report (`VulnerabilityReport.to_json`)."""
 
 DOCS_BASE = "https://evidencepack.dev/controls"
 
@@ -53,6 +56,10 @@ class Evidence:
     """Every evidence file the pack will hold; references to others are dropped."""
     policy_path: str | None = None
     """The policy file, relative to the repository root; None for the defaults."""
+    vulnerabilities: VulnerabilityReport | None = None
+    """This build's dependency scan: OSV matches with VEX statuses and first-seen times."""
+    vulnerability_error: str | None = None
+    """Why the dependencies were not scanned although a database was asked for."""
 
 
 @dataclass(frozen=True)
