@@ -40,6 +40,8 @@ def test_all_zip_is_indexed_once_and_reused(tmp_path: Path) -> None:
     (db_dir / "extra.json").write_text(GO_FILES[0].read_text())
     changed = open_database(tmp_path / "osv", cache)
     assert changed.info.index_built and changed.info.index != first.info.index
+    # The index of the earlier state is removed, not left to pile up.
+    assert sorted(p.name for p in cache.glob("osv-*.sqlite")) == [Path(changed.info.index).name]
     sample = json.loads(GO_FILES[0].read_text())
     pkg = sample["affected"][0]["package"]
     assert sample["id"] in {a["id"] for a in changed.advisories("Go", pkg["name"])}

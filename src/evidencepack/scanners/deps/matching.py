@@ -17,7 +17,7 @@ from ...model import Finding, Location, Severity
 from .model import Component
 from .osv_db import AdvisorySource, DatabaseInfo
 from .osv_ranges import Verdict, evaluate
-from .severity import Rating, rate, worst
+from .severity import Rating, worst
 from .versions import ORDERED_ECOSYSTEMS, VersionError, base_ecosystem, normalize_name, version_key
 
 OSV_URL = "https://osv.dev/vulnerability/"
@@ -234,6 +234,9 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
     found: list[VulnerabilityMatch] = []
     not_comparable: list[Uncompared] = []
     unknown: list[Uncompared] = []
+    cache: dict[tuple[str, str, str], _Entries] = {}
+    source.prefetch((eco, pkg.name) for (eco, _, _), pkg in packages.items()
+                    if eco in ORDERED_ECOSYSTEMS)
     for (eco, _, version), pkg in sorted(packages.items()):
         if eco not in ORDERED_ECOSYSTEMS:
             unknown.append(Uncompared(pkg.purl, f"no version ordering for ecosystem {eco!r}"))
@@ -244,12 +247,14 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
             invalid = None
         except VersionError as exc:
             invalid = str(exc)
-        matched: list[Mapping[str, Any]] = []
+        matched: list[tuple[Mapping[str, Any], tuple[str, ...]]] = []
         undecided: dict[str, str] = {}
+        wanted = normalize_name(eco, pkg.name)
         for advisory in advisories:
-            verdict, reason = _affects(advisory, eco, pkg.name, version)
+            entries, fixed = _entries(advisory, eco, wanted, cache)
+            verdict, reason = _affects(entries, eco, version)
             if verdict is Verdict.AFFECTED:
-                matched.append(advisory)
+                matched.append((advisory, fixed))
             elif verdict is Verdict.UNDETERMINED:
                 undecided[str(advisory.get("id"))] = reason
         if invalid is not None or undecided:
@@ -257,7 +262,7 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
             reasons.extend(f"{i}: {why}" for i, why in sorted(undecided.items())[:1]
                            if invalid is None or invalid not in why)
             not_comparable.append(Uncompared(pkg.purl, "; ".join(reasons), tuple(sorted(undecided))))
-        found.extend(_merge(matched, pkg))
+        found.extend(_merge(matched, pkg, source))
     found.sort(key=lambda v: (v.ecosystem, v.name.lower(), v.version, v.id))
     return VulnerabilityReport(
         database=source.info,
@@ -271,13 +276,20 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
     )
 
 
-def _affects(advisory: Mapping[str, Any], eco: str, name: str, version: str) -> tuple[Verdict, str]:
-    wanted = normalize_name(eco, name)
-    verdict, reason = Verdict.NOT_AFFECTED, ""
+_Entries = tuple[tuple[Mapping[str, Any], ...], tuple[str, ...]]
+
+
+def _entries(advisory: Mapping[str, Any], eco: str, wanted: str,
+             cache: dict[tuple[str, str, str], _Entries]) -> _Entries:
+    """The advisory's `affected` entries for this package, and the fixed versions they name."""
+    key = (str(advisory.get("id")), eco, wanted)
+    known = cache.get(key)
+    if known is not None:
+        return known
+    entries: list[Mapping[str, Any]] = []
+    fixed: list[str] = []
     for affected in advisory.get("affected") or ():
-        if not isinstance(affected, Mapping):
-            continue
-        package = affected.get("package")
+        package = affected.get("package") if isinstance(affected, Mapping) else None
         if not isinstance(package, Mapping):
             continue
         pkg_eco, pkg_name = package.get("ecosystem"), package.get("name")
@@ -285,6 +297,21 @@ def _affects(advisory: Mapping[str, Any], eco: str, name: str, version: str) -> 
             continue
         if base_ecosystem(pkg_eco) != eco or normalize_name(eco, pkg_name) != wanted:
             continue
+        entries.append(affected)
+        for entry in affected.get("ranges") or ():
+            if not isinstance(entry, Mapping) or entry.get("type") == "GIT":
+                continue
+            for event in entry.get("events") or ():
+                if isinstance(event, Mapping) and isinstance(event.get("fixed"), str) \
+                        and event["fixed"] not in fixed:
+                    fixed.append(event["fixed"])
+    cache[key] = (tuple(entries), tuple(fixed))
+    return cache[key]
+
+
+def _affects(entries: Sequence[Mapping[str, Any]], eco: str, version: str) -> tuple[Verdict, str]:
+    verdict, reason = Verdict.NOT_AFFECTED, ""
+    for affected in entries:
         decision = evaluate(affected, eco, version)
         if decision.verdict is Verdict.AFFECTED:
             return Verdict.AFFECTED, decision.reason
@@ -293,39 +320,23 @@ def _affects(advisory: Mapping[str, Any], eco: str, name: str, version: str) -> 
     return verdict, reason
 
 
-def _fixed_versions(advisory: Mapping[str, Any], eco: str, wanted: str) -> list[str]:
-    out: list[str] = []
-    for affected in advisory.get("affected") or ():
-        package = affected.get("package") if isinstance(affected, Mapping) else None
-        if not isinstance(package, Mapping) or base_ecosystem(str(package.get("ecosystem"))) != eco:
-            continue
-        if normalize_name(eco, str(package.get("name"))) != wanted:
-            continue
-        for entry in affected.get("ranges") or ():
-            if not isinstance(entry, Mapping) or entry.get("type") == "GIT":
-                continue
-            for event in entry.get("events") or ():
-                if isinstance(event, Mapping) and isinstance(event.get("fixed"), str):
-                    out.append(event["fixed"])
-    return out
-
-
-def _merge(matched: Sequence[Mapping[str, Any]], pkg: _Package) -> list[VulnerabilityMatch]:
+def _merge(matched: Sequence[tuple[Mapping[str, Any], tuple[str, ...]]], pkg: _Package,
+           source: AdvisorySource) -> list[VulnerabilityMatch]:
     if not matched:
         return []
     uf = _UnionFind()
-    for advisory in matched:
+    for advisory, _ in matched:
         advisory_id = str(advisory.get("id"))
         uf.find(advisory_id)
         for alias in advisory.get("aliases") or ():
             if isinstance(alias, str) and alias:
                 uf.union(advisory_id, alias)
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for advisory in matched:
-        groups.setdefault(uf.find(str(advisory.get("id"))), []).append(advisory)
-    wanted = normalize_name(pkg.ecosystem, pkg.name)
+    groups: dict[str, list[tuple[Mapping[str, Any], tuple[str, ...]]]] = {}
+    for item in matched:
+        groups.setdefault(uf.find(str(item[0].get("id"))), []).append(item)
     out = []
-    for members in groups.values():
+    for group in groups.values():
+        members = [a for a, _ in group]
         records = sorted(str(a.get("id")) for a in members)
         ids = set(records)
         for a in members:
@@ -333,8 +344,8 @@ def _merge(matched: Sequence[Mapping[str, Any]], pkg: _Package) -> list[Vulnerab
         primary = primary_id(records)
         lead = next(a for a in members if a.get("id") == primary)
         fixed: list[str] = []
-        for a in members:
-            fixed.extend(f for f in _fixed_versions(a, pkg.ecosystem, wanted) if f not in fixed)
+        for _, versions in group:
+            fixed.extend(f for f in versions if f not in fixed)
         summaries = [str(a.get("summary") or "") for a in (lead, *members) if a.get("summary")]
         details = str(lead.get("details") or "").strip().splitlines()
         published = min((str(a["published"]) for a in members if a.get("published")), default=None)
@@ -347,7 +358,7 @@ def _merge(matched: Sequence[Mapping[str, Any]], pkg: _Package) -> list[Vulnerab
             version=pkg.version,
             purl=pkg.purl,
             sources=tuple(sorted(pkg.sources)),
-            rating=worst(rate(a) for a in members),
+            rating=worst(source.rating(a) for a in members),
             summary=(summaries[0] if summaries else (details[0] if details else ""))[:300],
             fixed=tuple(fixed),
             modified=max(str(a.get("modified") or "") for a in members),

@@ -18,17 +18,19 @@ import stat
 import tempfile
 import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from ...errors import InputError, YamlError
+from ...model import Severity
 from ...yamltree import parse_yaml
+from .severity import Rating, rate
 from .versions import base_ecosystem, normalize_name
 
-INDEX_FORMAT = "evidencepack-osv-index-1"
+INDEX_FORMAT = "evidencepack-osv-index-3"
 ADVISORY_SUFFIXES = (".json", ".yaml", ".yml")
 MAX_ADVISORY_BYTES = 32 * 1024 * 1024
 """One advisory larger than this is not an advisory (the largest OSV records are ~5 MiB)."""
@@ -115,11 +117,19 @@ class AdvisorySource(ABC):
     def advisories(self, ecosystem: str, name: str) -> list[Mapping[str, Any]]:
         """Every advisory with an `affected` entry for this package (normalized name)."""
 
+    def prefetch(self, packages: Iterable[tuple[str, str]]) -> None:  # noqa: B027
+        """Load the advisories of many (ecosystem, name) at once; optional."""
+
+    def rating(self, advisory: Mapping[str, Any]) -> Rating:
+        """The advisory's severity (an index may hold it precomputed)."""
+        return rate(advisory)
+
 
 @dataclass
 class _Build:
-    advisories: dict[str, tuple[str, bytes, frozenset[tuple[str, str]]]] = field(default_factory=dict)
-    """id -> (modified, compact JSON, packages)."""
+    advisories: dict[str, tuple[str, bytes, frozenset[tuple[str, str]], Rating]] = field(
+        default_factory=dict)
+    """id -> (modified, compact JSON of what matching reads, packages, severity)."""
     skipped: list[str] = field(default_factory=list)
     skipped_count: int = 0
 
@@ -137,9 +147,14 @@ class OfflineDatabase(AdvisorySource):
         try:
             self._db = sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True,
                                        check_same_thread=False)
+            rows = self._db.execute("SELECT ecosystem, name, id FROM packages").fetchall()
         except sqlite3.Error as exc:
             raise DatabaseError(f"{index}: cannot open the advisory index: {exc}") from None
+        self._packages: dict[tuple[str, str], list[str]] = {}
+        for eco, name, advisory_id in rows:
+            self._packages.setdefault((eco, name), []).append(advisory_id)
         self._cache: dict[str, Mapping[str, Any]] = {}
+        self._ratings: dict[str, Rating] = {}
 
     @property
     def info(self) -> DatabaseInfo:
@@ -148,24 +163,36 @@ class OfflineDatabase(AdvisorySource):
     def close(self) -> None:
         self._db.close()
 
-    def advisories(self, ecosystem: str, name: str) -> list[Mapping[str, Any]]:
-        key = normalize_name(ecosystem, name)
+    def _ids(self, ecosystem: str, name: str) -> list[str]:
+        return self._packages.get((base_ecosystem(ecosystem), normalize_name(ecosystem, name)), [])
+
+    def prefetch(self, packages: Iterable[tuple[str, str]]) -> None:
+        wanted = sorted({i for eco, name in packages for i in self._ids(eco, name)} - set(self._cache))
+        for start in range(0, len(wanted), 500):
+            self._load(wanted[start:start + 500])
+
+    def _load(self, ids: list[str]) -> None:
+        # Only `?` placeholders are put into the text; the ids are bound parameters.
+        query = ("SELECT id, body, severity, score, basis FROM advisories WHERE id IN "  # noqa: S608
+                 f"({','.join('?' * len(ids))})")
         try:
-            rows = self._db.execute(
-                "SELECT a.id, a.body FROM packages p JOIN advisories a ON a.id = p.id "
-                "WHERE p.ecosystem = ? AND p.name = ? ORDER BY a.id",
-                (base_ecosystem(ecosystem), key),
-            ).fetchall()
+            rows = self._db.execute(query, ids).fetchall()
         except sqlite3.Error as exc:
             raise DatabaseError(f"{self._info.index}: the advisory index is unreadable: {exc}") from None
-        out = []
-        for advisory_id, body in rows:
-            cached = self._cache.get(advisory_id)
-            if cached is None:
-                cached = json.loads(body)
-                self._cache[advisory_id] = cached
-            out.append(cached)
-        return out
+        for advisory_id, body, severity, score, basis in rows:
+            self._cache[advisory_id] = json.loads(body)
+            self._ratings[advisory_id] = Rating(Severity(severity) if severity else None, score, basis)
+
+    def advisories(self, ecosystem: str, name: str) -> list[Mapping[str, Any]]:
+        ids = self._ids(ecosystem, name)
+        missing = [i for i in ids if i not in self._cache]
+        for start in range(0, len(missing), 500):
+            self._load(missing[start:start + 500])
+        return [self._cache[i] for i in sorted(ids) if i in self._cache]
+
+    def rating(self, advisory: Mapping[str, Any]) -> Rating:
+        known = self._ratings.get(str(advisory.get("id")))
+        return known if known is not None else rate(advisory)
 
     def all_advisories(self) -> Iterator[Mapping[str, Any]]:
         """Every advisory of the index (benchmarks and tests)."""
@@ -194,6 +221,7 @@ def open_database(path: Path, cache_dir: Path) -> OfflineDatabase:
         _build_index(path, [f[0] for f in files], index)
         meta = _read_meta(index)
         built = True
+        _prune(cache_dir, index, str(path))
         if meta is None:
             raise DatabaseError(f"{index}: the advisory index just written cannot be read")
     info = DatabaseInfo(
@@ -209,6 +237,14 @@ def open_database(path: Path, cache_dir: Path) -> OfflineDatabase:
     return OfflineDatabase(index, info)
 
 
+def _prune(cache_dir: Path, keep: Path, source: str) -> None:
+    """Remove the indexes of earlier states of the same database: they are never used again."""
+    for other in cache_dir.glob("osv-*.sqlite"):
+        if other != keep and (_read_meta(other) or {}).get("source") == source:
+            with contextlib.suppress(OSError):
+                other.unlink()
+
+
 def _database_files(path: Path) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime ns) of each advisory file or archive, sorted."""
     try:
@@ -222,7 +258,9 @@ def _database_files(path: Path) -> list[tuple[str, int, int]]:
     if not stat.S_ISDIR(st.st_mode):
         raise DatabaseError(f"{path}: not a directory or file")
     out: list[tuple[str, int, int]] = []
-    pending = [path]
+    base = os.fspath(path).rstrip(os.sep) + os.sep
+    suffixes = (*ADVISORY_SUFFIXES, ".zip")
+    pending = [base]
     while pending:
         folder = pending.pop()
         try:
@@ -233,12 +271,10 @@ def _database_files(path: Path) -> list[tuple[str, int, int]]:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                pending.append(Path(entry.path))
-            elif entry.is_file(follow_symlinks=False) and entry.name.endswith(
-                (*ADVISORY_SUFFIXES, ".zip")
-            ):
+                pending.append(entry.path)
+            elif entry.name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
                 info = entry.stat(follow_symlinks=False)
-                rel = Path(entry.path).relative_to(path).as_posix()
+                rel = entry.path[len(base):].replace(os.sep, "/")
                 out.append((rel, info.st_size, info.st_mtime_ns))
     out.sort()
     return out
@@ -272,7 +308,7 @@ def _build_index(path: Path, files: list[str], index: Path) -> None:
             except OSError as exc:
                 raise DatabaseError(f"{source}: cannot read: {exc.strerror}") from None
             _add(build, where, source.name, data)
-    newest = max((m for m, _, _ in build.advisories.values() if m), default="")
+    newest = max((m for m, _, _, _ in build.advisories.values() if m), default="")
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".osv-index-", suffix=".tmp", dir=index.parent)
@@ -284,16 +320,18 @@ def _build_index(path: Path, files: list[str], index: Path) -> None:
         try:
             db.executescript(
                 "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                "CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT, body BLOB NOT NULL);"
+                "CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT, body BLOB NOT NULL, "
+                "severity TEXT, score REAL, basis TEXT NOT NULL);"
                 "CREATE TABLE packages (ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL);"
             )
             db.executemany(
-                "INSERT INTO advisories VALUES (?, ?, ?)",
-                ((i, m, b) for i, (m, b, _) in sorted(build.advisories.items())),
+                "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?)",
+                ((i, m, b, str(r.severity) if r.severity else None, r.score, r.basis)
+                 for i, (m, b, _, r) in sorted(build.advisories.items())),
             )
             db.executemany(
                 "INSERT INTO packages VALUES (?, ?, ?)",
-                ((eco, name, i) for i, (_, _, pkgs) in sorted(build.advisories.items())
+                ((eco, name, i) for i, (_, _, pkgs, _) in sorted(build.advisories.items())
                  for eco, name in sorted(pkgs)),
             )
             db.execute("CREATE INDEX packages_by_name ON packages (ecosystem, name)")
@@ -400,8 +438,26 @@ def _add(build: _Build, where: str, name: str, data: bytes) -> None:
         eco, pkg = package.get("ecosystem"), package.get("name")
         if isinstance(eco, str) and isinstance(pkg, str) and eco and pkg:
             packages.add((base_ecosystem(eco), normalize_name(eco, pkg)))
-    body = json.dumps(advisory, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    build.advisories[advisory_id] = (modified, body, frozenset(packages))
+    body = json.dumps(_slim(advisory), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    build.advisories[advisory_id] = (modified, body, frozenset(packages), rate(advisory))
+
+
+_KEPT = ("id", "modified", "published", "withdrawn", "aliases", "summary", "severity")
+_KEPT_AFFECTED = ("package", "ranges", "versions", "severity")
+
+
+def _slim(advisory: Mapping[str, Any]) -> dict[str, Any]:
+    """What matching and the report read of an advisory (Go's symbol lists are left out)."""
+    out = {k: advisory[k] for k in _KEPT if k in advisory}
+    details = advisory.get("details")
+    if isinstance(details, str) and details.strip() and not advisory.get("summary"):
+        out["details"] = details.strip().splitlines()[0][:300]
+    specific = advisory.get("database_specific")
+    if isinstance(specific, Mapping) and "severity" in specific:
+        out["database_specific"] = {"severity": specific["severity"]}
+    out["affected"] = [{k: a[k] for k in _KEPT_AFFECTED if k in a}
+                       for a in advisory.get("affected") or () if isinstance(a, Mapping)]
+    return out
 
 
 def _parse(build: _Build, where: str, name: str, data: bytes) -> dict[str, Any] | None:

@@ -74,11 +74,25 @@ def _event(event: Any) -> tuple[str, str] | None:
     return kind, value
 
 
-def _ordered(events: Sequence[Any], scheme: str, version: str) -> Decision:
-    try:
-        current = version_key(scheme, version)
-    except VersionError as exc:
-        return Decision(Verdict.UNDETERMINED, str(exc))
+_Compiled = tuple[tuple[tuple[int, Any, int, str], ...], tuple[Any, ...]] | Decision
+_COMPILED: dict[tuple[str, int], tuple[Sequence[Any], _Compiled]] = {}
+"""Parsed and sorted events by (scheme, id of the events list); the list is kept with its
+entry, so an id is never reused while cached."""
+_COMPILED_MAX = 200_000
+
+
+def _compile(events: Sequence[Any], scheme: str) -> _Compiled:
+    cached = _COMPILED.get((scheme, id(events)))
+    if cached is not None and cached[0] is events:
+        return cached[1]
+    compiled = _compile_events(events, scheme)
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[(scheme, id(events))] = (events, compiled)
+    return compiled
+
+
+def _compile_events(events: Sequence[Any], scheme: str) -> _Compiled:
     keyed: list[tuple[int, Any, int, str]] = []
     for raw in events:
         parsed = _event(raw)
@@ -94,18 +108,34 @@ def _ordered(events: Sequence[Any], scheme: str, version: str) -> Decision:
             keyed.append((1, version_key(scheme, value), _EVENT_ORDER[kind], kind))
         except VersionError as exc:
             return Decision(Verdict.UNDETERMINED, f"range event {kind} {exc}")
-    limits = [key for _, key, _, kind in keyed if kind == "limit"]
+    limits = tuple(key for _, key, _, kind in keyed if kind == "limit")
+    # `introduced: "0"` (group 0, key None) sorts first; equal versions in event order.
+    return tuple(sorted(keyed, key=lambda k: (k[0], k[1], k[2]))), limits
+
+
+def _ordered(events: Sequence[Any], scheme: str, version: str) -> Decision:
+    try:
+        current = version_key(scheme, version)
+    except VersionError as exc:
+        return Decision(Verdict.UNDETERMINED, str(exc))
+    compiled = _compile(events, scheme)
+    if isinstance(compiled, Decision):
+        return compiled
+    ordered, limits = compiled
     if limits and not any(current < limit for limit in limits):
         return Decision(Verdict.NOT_AFFECTED)
     affected = False
-    # `introduced: "0"` (group 0, key None) sorts first; equal versions in event order.
-    for _, key, _, kind in sorted(keyed, key=lambda k: (k[0], k[1], k[2])):
+    for _, key, _, kind in ordered:
         if kind == "introduced" and (key is None or current >= key):
             affected = True
         elif key is not None and ((kind == "fixed" and current >= key)
                                   or (kind == "last_affected" and current > key)):
             affected = False
-    return Decision(Verdict.AFFECTED, "in range") if affected else Decision(Verdict.NOT_AFFECTED)
+    return _IN_RANGE if affected else _NOT_AFFECTED
+
+
+_IN_RANGE = Decision(Verdict.AFFECTED, "in range")
+_NOT_AFFECTED = Decision(Verdict.NOT_AFFECTED)
 
 
 def _git(events: Sequence[Any], version: str) -> Decision:

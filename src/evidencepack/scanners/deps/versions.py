@@ -7,6 +7,7 @@ object of the library that implements its ecosystem's rules, or refused with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version as Pep440Version
 from univers import versions as univers_versions
+
+_STRICT = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
 
 SEMVER = "SEMVER"
 """The OSV range type ordered by Semantic Versioning 2.0 whatever the ecosystem."""
@@ -32,8 +36,20 @@ def _pep440(text: str) -> Any:
 
 
 def _univers(cls: type[univers_versions.Version], what: str) -> Callable[[str], Any]:
+    semver = issubclass(cls, univers_versions.SemverVersion)
+
     def parse(text: str) -> Any:
         try:
+            if semver:
+                # univers' SemVer value is a `semantic_version` object; its coercion returns
+                # the plain class for some strings and univers' build-aware subclass for
+                # others, and the two do not order against each other. Every value is made
+                # the build-aware class, so one scheme's values always compare.
+                norm = cls.normalize(text)  # type: ignore[no-untyped-call]
+                if _STRICT.match(norm):
+                    return univers_versions.EnhancedSemanticVersion(norm)
+                value = cls.build_value(norm)  # type: ignore[no-untyped-call]
+                return univers_versions.EnhancedSemanticVersion(str(value))
             return cls(text)
         except (univers_versions.InvalidVersion, ValueError, TypeError, AttributeError):
             raise VersionError(f"{text!r} is not a {what} version") from None
@@ -41,20 +57,13 @@ def _univers(cls: type[univers_versions.Version], what: str) -> Callable[[str], 
     return parse
 
 
-def _go(text: str) -> Any:
-    # Go module versions are SemVer with a leading `v`; pseudo-versions are SemVer
-    # pre-releases whose timestamp sorts them, and `+incompatible` is build metadata.
-    if not text.startswith("v") and text not in ("0",):
-        # OSV Go ranges omit the `v`; a module version always has it.
-        text = "v" + text
-    return _univers(univers_versions.GolangVersion, "Go module")(text)
-
-
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "PyPI": _pep440,
     "npm": _univers(univers_versions.SemverVersion, "npm (SemVer)"),
     "crates.io": _univers(univers_versions.SemverVersion, "crates.io (SemVer)"),
-    "Go": _go,
+    # Go module versions are SemVer (OSV omits the `v` a go.mod has); pseudo-versions are
+    # pre-releases that sort by their timestamp, `+incompatible` is build metadata.
+    "Go": _univers(univers_versions.GolangVersion, "Go module"),
     "RubyGems": _univers(univers_versions.RubygemsVersion, "RubyGems"),
     "Maven": _univers(univers_versions.MavenVersion, "Maven"),
     "NuGet": _univers(univers_versions.NugetVersion, "NuGet"),
@@ -84,6 +93,7 @@ def version_key(scheme: str, text: str) -> Any:
     return parser(text)
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(ecosystem: str, name: str) -> str:
     """The name under which advisories and components are looked up."""
     eco = base_ecosystem(ecosystem)
