@@ -86,7 +86,8 @@ def _from_purl(text: str, name: str, version: str | None, hashes: list[tuple[str
     pinned = purl.version or version
     if not pinned:
         return None
-    return component(ecosystem, package, pinned, name, hashes=hashes)
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else None
+    return component(ecosystem, package, pinned, name, hashes=hashes, qualifiers=qualifiers)
 
 
 def _walk(components: Any, what: str) -> Iterator[dict[str, Any]]:
