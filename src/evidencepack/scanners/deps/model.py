@@ -64,6 +64,9 @@ class LockfileResult:
     """One line saying why the file could not be read; components are then empty."""
     direct: tuple[str, ...] = ()
     """purls of the root project's direct dependencies, where the file tells."""
+    unresolved: tuple[str, ...] = ()
+    """Entries the file names without a version it pins (e.g. `flask>=2` in a requirements
+    file, a Maven dependency whose version is inherited): reported, never guessed."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,7 @@ class LockfileResult:
             "format": self.format,
             "components": len(self.components),
             "error": self.error,
+            "unresolved": list(self.unresolved),
         }
 
 
