@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from ..model import Finding, Location, Severity, Status, Subject
 from ..policy import Policy
+from ..scanners.deps.model import Inventory
 from ..scanners.pipeline.model import PipelineAnalysis
 from ..scanners.secrets.scan import ScanResult
 from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
@@ -23,6 +24,10 @@ EVIDENCE_SUBJECT = "evidence/ci/subject.json"
 EVIDENCE_SECRETS = "evidence/secrets/scan.json"
 EVIDENCE_CHANGES = "evidence/platform/changes.json"
 """The change record of the deploy (`evidencepack.changes`), written when the platform was read."""
+EVIDENCE_SBOM = "evidence/sbom/sbom.cdx.json"
+"""This build's CycloneDX 1.6 SBOM, from the lockfiles of the checkout and the SBOMs given."""
+EVIDENCE_INVENTORY = "evidence/sbom/inventory.json"
+"""Every lockfile and SBOM read for the SBOM, with its format, component count and error."""
 
 DOCS_BASE = "https://evidencepack.dev/controls"
 
@@ -53,6 +58,10 @@ class Evidence:
     """Every evidence file the pack will hold; references to others are dropped."""
     policy_path: str | None = None
     """The policy file, relative to the repository root; None for the defaults."""
+    inventory: Inventory | None = None
+    """The lockfiles and SBOMs read for this build's SBOM; None when they could not be."""
+    inventory_error: str | None = None
+    """Why the dependency inventory could not be built."""
 
 
 @dataclass(frozen=True)
