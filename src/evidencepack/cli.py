@@ -103,17 +103,21 @@ _store_option = click.option(
               help="GitHub token (default: GITHUB_TOKEN, then GH_TOKEN); API at GITHUB_API_URL.")
 @click.option("--gitlab-token", metavar="TOKEN",
               help="GitLab token (default: GITLAB_TOKEN, then CI_JOB_TOKEN); API at CI_API_V4_URL.")
+@click.option("--sbom", "sboms", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="An SBOM (CycloneDX or SPDX JSON) another step produced, merged into the "
+                   "pack's SBOM; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: str | None,
-        github_token: str | None, gitlab_token: str | None, fmt: str) -> None:
+        github_token: str | None, gitlab_token: str | None, sboms: tuple[Path, ...],
+        fmt: str) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
     from .run import run as run_job
 
     outcome = run_job(RunOptions(path=path, store=store, key=key, key_password=_password(),
                                  policy=policy, since=since, github_token=github_token,
-                                 gitlab_token=gitlab_token))
+                                 gitlab_token=gitlab_token, sboms=tuple(sboms)))
     pack = outcome.pack
     if fmt == "json":
         click.echo(json.dumps({
@@ -303,6 +307,49 @@ def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path
         click.echo(text, nl=False)
     if result.unresolved:
         sys.exit(1)
+
+
+@scan.command("deps")
+@click.argument("path", type=click.Path(path_type=Path), default=Path())
+@click.option("--sbom", "sboms", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="An SBOM (CycloneDX or SPDX JSON) to add to the inventory; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "cyclonedx"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file instead of standard output.")
+def scan_deps(path: Path, sboms: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """List the components of every lockfile under PATH; exit 1 if a lockfile cannot be read."""
+    from .scanners.deps.report import inventory_table, scan_deps
+
+    result = scan_deps(path, sboms)
+    if fmt == "table":
+        if output is None:
+            _console().print(inventory_table(result.inventory))
+        else:
+            _write(output, _render_text(inventory_table(result.inventory)))
+    else:
+        text = result.render(fmt, tool_version=__version__)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            _write(output, text)
+    if result.failed:
+        sys.exit(1)
+
+
+def _write(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write: {exc.strerror}") from None
+
+
+def _render_text(renderable: Any) -> str:
+    import io
+
+    console = Console(record=True, width=160, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:

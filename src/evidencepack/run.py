@@ -16,8 +16,10 @@ from .changes import change_record_note, change_records, changes_document
 from .controls.base import (
     EVIDENCE_CHANGES,
     EVIDENCE_CONFIG_DIR,
+    EVIDENCE_INVENTORY,
     EVIDENCE_PIPELINE,
     EVIDENCE_POLICY,
+    EVIDENCE_SBOM,
     EVIDENCE_SECRETS,
     EVIDENCE_SUBJECT,
     EVIDENCE_ZIZMOR,
@@ -29,6 +31,10 @@ from .model import ControlResult, Status, Subject
 from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
+from .scanners.deps.inventory import build_inventory
+from .scanners.deps.model import Inventory
+from .scanners.deps.report import inventory_json
+from .scanners.deps.sbom import cyclonedx_json
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
 from .scanners.secrets.scan import ScanResult, scan_history, scan_tree
@@ -58,6 +64,8 @@ class RunOptions:
     """Examine the changes since this commit, not since the previous pack."""
     github_token: str | None = None
     gitlab_token: str | None = None
+    sboms: tuple[Path, ...] = ()
+    """SBOMs other steps of the pipeline produced, merged into this build's SBOM."""
 
     def __repr__(self) -> str:  # tokens and passwords stay out of logs and tracebacks
         return f"RunOptions(path={self.path!r}, store={self.store!r})"
@@ -151,6 +159,14 @@ def run(
     if secret_scan is not None:
         files[EVIDENCE_SECRETS] = json_bytes(secret_scan.to_json())
     evidence = replace(evidence, secret_scan=secret_scan, secret_scan_error=scan_error,
+                       available=frozenset(files))
+    inventory, inventory_error = _inventory(checkout.root, options.sboms)
+    if inventory is not None:
+        files[EVIDENCE_SBOM] = cyclonedx_json(inventory, repository=subject.repository,
+                                              commit=subject.commit, tool_version=__version__,
+                                              timestamp=now)
+        files[EVIDENCE_INVENTORY] = json_bytes(inventory_json(inventory, components=False))
+    evidence = replace(evidence, inventory=inventory, inventory_error=inventory_error,
                        available=frozenset(files))
     platform, platform_error, commits = _platform(options, checkout, subject, policy, base,
                                                   environment, now, warnings, api_options or {})
@@ -250,6 +266,14 @@ def _scan_change(checkout: Checkout, base: str | None, head: str,
         return scan_tree(checkout.root, today=now.date()), None
     except EvidencepackError as exc:
         return None, exc.message
+
+
+def _inventory(root: Path, sboms: tuple[Path, ...]) -> tuple[Inventory | None, str | None]:
+    """The lockfiles of the checkout and the SBOMs given; an SBOM that cannot be opened raises."""
+    try:
+        return build_inventory(root, sboms), None
+    except OSError as exc:
+        return None, f"the checkout could not be walked for lockfiles: {exc.strerror or exc}"
 
 
 def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject,

@@ -11,6 +11,7 @@ from typing import ClassVar
 from ..model import Finding, Location, Severity, Status, Subject
 from ..policy import Policy
 from ..scanners.deps.matching import VulnerabilityReport
+from ..scanners.deps.model import Inventory
 from ..scanners.pipeline.model import PipelineAnalysis
 from ..scanners.secrets.scan import ScanResult
 from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
@@ -24,6 +25,10 @@ EVIDENCE_SUBJECT = "evidence/ci/subject.json"
 EVIDENCE_SECRETS = "evidence/secrets/scan.json"
 EVIDENCE_CHANGES = "evidence/platform/changes.json"
 """The change record of the deploy (`evidencepack.changes`), written when the platform was read."""
+EVIDENCE_SBOM = "evidence/sbom/sbom.cdx.json"
+"""This build's CycloneDX 1.6 SBOM, from the lockfiles of the checkout and the SBOMs given."""
+EVIDENCE_INVENTORY = "evidence/sbom/inventory.json"
+"""Every lockfile and SBOM read for the SBOM, with its format, component count and error."""
 EVIDENCE_VULNERABILITIES = "evidence/deps/vulnerabilities.json"
 """This build's vulnerability report (`VulnerabilityReport.to_json`)."""
 
@@ -56,6 +61,10 @@ class Evidence:
     """Every evidence file the pack will hold; references to others are dropped."""
     policy_path: str | None = None
     """The policy file, relative to the repository root; None for the defaults."""
+    inventory: Inventory | None = None
+    """The lockfiles and SBOMs read for this build's SBOM; None when they could not be."""
+    inventory_error: str | None = None
+    """Why the dependency inventory could not be built."""
     vulnerabilities: VulnerabilityReport | None = None
     """This build's dependency scan: OSV matches with VEX statuses and first-seen times."""
     vulnerability_error: str | None = None
