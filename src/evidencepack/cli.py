@@ -89,6 +89,16 @@ _store_option = click.option(
 )
 
 
+_osv_db_option = click.option(
+    "--osv-db", type=click.Path(path_type=Path),
+    help="Offline OSV database: a folder of OSV JSON/YAML advisories or all.zip archives, or "
+         "one such file [env: EVIDENCEPACK_OSV_DB]; default: the policy's vulnerabilities.osv_db.")
+_online_option = click.option(
+    "--online", is_flag=True, envvar="EVIDENCEPACK_OSV_ONLINE",
+    help="Ask the OSV API (EVIDENCEPACK_OSV_API, default https://api.osv.dev) instead of an "
+         "offline database [env: EVIDENCEPACK_OSV_ONLINE].")
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path())
 @_store_option
@@ -106,18 +116,21 @@ _store_option = click.option(
 @click.option("--sbom", "sboms", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="An SBOM (CycloneDX or SPDX JSON) another step produced, merged into the "
                    "pack's SBOM; repeatable.")
+@_osv_db_option
+@_online_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def run(path: Path, store: Path, key: Path | None, policy: Path | None, since: str | None,
         github_token: str | None, gitlab_token: str | None, sboms: tuple[Path, ...],
-        fmt: str) -> None:
+        osv_db: Path | None, online: bool, fmt: str) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
     from .run import run as run_job
 
     outcome = run_job(RunOptions(path=path, store=store, key=key, key_password=_password(),
                                  policy=policy, since=since, github_token=github_token,
-                                 gitlab_token=gitlab_token, sboms=tuple(sboms)))
+                                 gitlab_token=gitlab_token, sboms=tuple(sboms), osv_db=osv_db,
+                                 online=online))
     pack = outcome.pack
     if fmt == "json":
         click.echo(json.dumps({
@@ -313,27 +326,57 @@ def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path
 @click.argument("path", type=click.Path(path_type=Path), default=Path())
 @click.option("--sbom", "sboms", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="An SBOM (CycloneDX or SPDX JSON) to add to the inventory; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "cyclonedx"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "cyclonedx", "sarif"]),
+              default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of standard output.")
-def scan_deps(path: Path, sboms: tuple[Path, ...], fmt: str, output: Path | None) -> None:
-    """List the components of every lockfile under PATH; exit 1 if a lockfile cannot be read."""
-    from .scanners.deps.report import inventory_table, scan_deps
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="EVIDENCEPACK_POLICY",
+              help=f"Policy file (vulnerabilities.osv_db); default: {POLICY_FILENAME} in PATH.")
+@_osv_db_option
+@_online_option
+def scan_deps(path: Path, sboms: tuple[Path, ...], fmt: str, output: Path | None,
+              policy: Path | None, osv_db: Path | None, online: bool) -> None:
+    """List the components of every lockfile under PATH and, with advisory data, their known
+    vulnerabilities; exit 1 if a lockfile cannot be read or a vulnerability is open."""
+    from datetime import UTC, datetime
 
+    from .scanners.deps.findings import vulnerability_sarif, vulnerability_table
+    from .scanners.deps.report import inventory_table, scan_deps
+    from .scanners.deps.vulnerabilities import vulnerabilities_of_tree
+
+    if osv_db is not None and online:
+        raise InputError("--osv-db and --online exclude each other")
     result = scan_deps(path, sboms)
+    report = vulnerabilities_of_tree(path, result.inventory, env=os.environ,
+                                     now=datetime.now(UTC).replace(microsecond=0),
+                                     policy_file=policy, osv_db=osv_db, online=online)
+    if fmt == "sarif" and report is None:
+        raise InputError("--format sarif lists vulnerabilities: give advisory data with --osv-db, "
+                         "EVIDENCEPACK_OSV_DB, the policy's vulnerabilities.osv_db, or --online")
     if fmt == "table":
+        parts: list[Any] = [inventory_table(result.inventory)]
+        if report is not None:
+            parts.append(vulnerability_table(report))
         if output is None:
-            _console().print(inventory_table(result.inventory))
+            for part in parts:
+                _console().print(part)
         else:
-            _write(output, _render_text(inventory_table(result.inventory)))
+            _write(output, "".join(_render_text(part) for part in parts))
     else:
-        text = result.render(fmt, tool_version=__version__)
+        if fmt == "sarif" and report is not None:
+            text = json.dumps(vulnerability_sarif(report, __version__), indent=2) + "\n"
+        elif fmt == "json" and report is not None:
+            document = json.loads(result.render("json", tool_version=__version__))
+            document["vulnerabilities"] = report.to_json()
+            text = json.dumps(document, indent=2) + "\n"
+        else:
+            text = result.render(fmt, tool_version=__version__)
         if output is None:
             click.echo(text, nl=False)
         else:
             _write(output, text)
-    if result.failed:
+    if result.failed or (report is not None and report.open):
         sys.exit(1)
 
 

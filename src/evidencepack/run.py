@@ -22,6 +22,8 @@ from .controls.base import (
     EVIDENCE_SBOM,
     EVIDENCE_SECRETS,
     EVIDENCE_SUBJECT,
+    EVIDENCE_VULNERABILITIES,
+    EVIDENCE_VULNERABILITIES_SARIF,
     EVIDENCE_ZIZMOR,
     Evidence,
 )
@@ -31,10 +33,13 @@ from .model import ControlResult, Status, Subject
 from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
+from .scanners.deps.findings import vulnerability_sarif
 from .scanners.deps.inventory import build_inventory
+from .scanners.deps.matching import VulnerabilityReport
 from .scanners.deps.model import Inventory
 from .scanners.deps.report import inventory_json
 from .scanners.deps.sbom import cyclonedx_json
+from .scanners.deps.vulnerabilities import database_path, scan_vulnerabilities
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
 from .scanners.secrets.scan import ScanResult, scan_history, scan_tree
@@ -66,6 +71,10 @@ class RunOptions:
     gitlab_token: str | None = None
     sboms: tuple[Path, ...] = ()
     """SBOMs other steps of the pipeline produced, merged into this build's SBOM."""
+    osv_db: Path | None = None
+    """Offline OSV database (else EVIDENCEPACK_OSV_DB, else the policy's)."""
+    online: bool = False
+    """Ask the OSV API instead of an offline database."""
 
     def __repr__(self) -> str:  # tokens and passwords stay out of logs and tracebacks
         return f"RunOptions(path={self.path!r}, store={self.store!r})"
@@ -168,6 +177,15 @@ def run(
         files[EVIDENCE_INVENTORY] = json_bytes(inventory_json(inventory, components=False))
     evidence = replace(evidence, inventory=inventory, inventory_error=inventory_error,
                        available=frozenset(files))
+    vulnerabilities, vulnerability_error = _vulnerabilities(options, checkout, inventory,
+                                                            inventory_error, policy, environment,
+                                                            now, store, subject)
+    if vulnerabilities is not None:
+        files[EVIDENCE_VULNERABILITIES] = json_bytes(vulnerabilities.to_json())
+        files[EVIDENCE_VULNERABILITIES_SARIF] = json_bytes(
+            vulnerability_sarif(vulnerabilities, __version__))
+    evidence = replace(evidence, vulnerabilities=vulnerabilities,
+                       vulnerability_error=vulnerability_error, available=frozenset(files))
     platform, platform_error, commits = _platform(options, checkout, subject, policy, base,
                                                   environment, now, warnings, api_options or {})
     if platform is not None:
@@ -274,6 +292,19 @@ def _inventory(root: Path, sboms: tuple[Path, ...]) -> tuple[Inventory | None, s
         return build_inventory(root, sboms), None
     except OSError as exc:
         return None, f"the checkout could not be walked for lockfiles: {exc.strerror or exc}"
+
+
+def _vulnerabilities(options: RunOptions, checkout: Checkout, inventory: Inventory | None,
+                     inventory_error: str | None, policy: Policy, env: Mapping[str, str],
+                     now: datetime, store: Store,
+                     subject: Subject) -> tuple[VulnerabilityReport | None, str | None]:
+    """This build's OSV scan, VEX applied and each finding dated by the store's earlier packs."""
+    if inventory is None:
+        wanted = options.online or database_path(options.osv_db, env, policy, checkout.root)
+        return None, (f"no inventory to scan: {inventory_error}" if wanted else None)
+    return scan_vulnerabilities(inventory, checkout.root, policy=policy, env=env, now=now,
+                                osv_db=options.osv_db, online=options.online, store=store,
+                                repository=subject.repository)
 
 
 def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject,

@@ -31,6 +31,8 @@ EVIDENCE_INVENTORY = "evidence/sbom/inventory.json"
 """Every lockfile and SBOM read for the SBOM, with its format, component count and error."""
 EVIDENCE_VULNERABILITIES = "evidence/deps/vulnerabilities.json"
 """This build's vulnerability report (`VulnerabilityReport.to_json`)."""
+EVIDENCE_VULNERABILITIES_SARIF = "evidence/deps/vulnerabilities.sarif.json"
+"""The same vulnerabilities as SARIF 2.1.0, for code-scanning tools."""
 
 DOCS_BASE = "https://evidencepack.dev/controls"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.table import Table
+
 from ...formats.sarif import RuleInfo, sarif_log
 from ...model import Finding, Severity
 from .matching import OSV_URL, VulnerabilityReport
@@ -44,3 +46,24 @@ def vulnerability_sarif(report: VulnerabilityReport, tool_version: str) -> dict[
     """The report as a SARIF 2.1.0 log."""
     return sarif_log(vulnerability_findings(report), tool_version=tool_version,
                      rules=vulnerability_rules(report))
+
+
+def vulnerability_table(report: VulnerabilityReport) -> Table:
+    """Vulnerabilities found, most severe first, with status and fixed versions."""
+    db = report.database
+    counts = report.to_json()["summary"]
+    table = Table(
+        title=(f"{counts['total']} vulnerability(ies), {counts['open']} open, in "
+               f"{report.looked_up} package version(s); {db.kind} OSV data current to "
+               f"{db.newest_modified or db.fetched_at} ({db.advisories} advisories)"),
+        title_justify="left")
+    for column in ("Severity", "Id", "Package", "Version", "Fixed in", "Status", "Also known as"):
+        table.add_column(column, overflow="fold")
+    order = sorted(report.vulnerabilities, key=lambda v: (
+        v.severity.rank if v.severity else 9, v.name.lower(), v.version, v.id))
+    for v in order:
+        table.add_row(str(v.severity) if v.severity else "unknown", v.id, v.name, v.version,
+                      ", ".join(v.fixed[:3]), v.status, ", ".join(v.aliases[:4]))
+    for u in (*report.not_comparable, *report.unknown_ecosystem):
+        table.add_row("-", "not compared", u.purl, "", "", u.reason, ", ".join(u.advisories[:4]))
+    return table
