@@ -38,7 +38,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "AC-2": ("write-all", "default-permissions", "unneeded-write-scope", "allowance-expired"),
     "AC-3": ("secret-not-rotated", "allowance-expired"),
     "AC-4": ("secret-found", "platform-secret-scanning-off", "allowance-expired"),
-    "VM-1": ("no-dependency-scan", "stale-database", "lockfile-not-scanned",
+    "VM-1": ("no-dependency-scan", "stale-database", "ecosystem-not-covered", "lockfile-not-scanned",
              "version-not-comparable", "unknown-ecosystem"),
     "VM-2": ("sla-overdue", "sla-open", "severity-unknown", "vex-invalid", "vex-not-counted"),
     "MO-1": ("failures-not-alerted",),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..model import Finding, Location, Severity, Status
 from ..scanners.deps.matching import VulnerabilityReport
-from ..scanners.deps.osv_db import parse_time
+from ..scanners.deps.osv_db import iso, parse_time
 from ..scanners.pipeline.model import CapabilityKind
 from .base import EVIDENCE_VULNERABILITIES, Evidence, Outcome, plural
 from .capability import CapabilityControl
@@ -21,9 +21,10 @@ class DependencyScanning(CapabilityControl):
         "a dependency-scanning step in the pipeline (when evidencepack was given no database)",
     )
     status_rule = (
-        "pass when this build's scan looked up every component of the inventory against a "
-        "database younger than `vulnerabilities.max_db_age_hours`; fail when the database is "
-        "older, or when no database was given and nothing in the pipeline scans dependencies; "
+        "pass when this build's scan looked up every component of the inventory against "
+        "advisory data of each ecosystem in use younger than `vulnerabilities.max_db_age_hours`; "
+        "fail when the data of an ecosystem in use is older or missing, or when no database "
+        "was given and nothing in the pipeline scans dependencies; "
         "error when the database could not be read, a lockfile could not be read, or only a "
         "pipeline step (not this build's report) is there"
     )
@@ -49,15 +50,42 @@ class DependencyScanning(CapabilityControl):
                            "unknown: no advisory carries a modification time", evidence=files)
         age = (scanned - as_of).total_seconds() / 3600
         listed = self._listed(report)
-        if age > limit:
-            finding = self.finding(
+        # Each ecosystem in use must have advisory data of its own, fresh enough: a fresh
+        # PyPI archive does not make a months-old npm one (or none) a scan of npm packages.
+        gaps: list[Finding] = []
+        for eco, count in report.ecosystems:
+            eco_as_of = db.ecosystem_as_of(eco)
+            if eco_as_of is None:
+                gaps.append(self.finding(
+                    "ecosystem-not-covered",
+                    f"the advisory database {db.source} holds no {eco} advisory, so the "
+                    f"{plural(count, 'package version')} of {eco} were not checked",
+                    Severity.HIGH))
+                continue
+            eco_age = (scanned - eco_as_of).total_seconds() / 3600
+            age = max(age, eco_age)
+            if eco_age > limit:
+                gaps.append(self.finding(
+                    "stale-database",
+                    f"the {eco} advisories of {db.source} are current to {iso(eco_as_of)}, "
+                    f"{eco_age:.0f} hours before the scan; the policy allows {limit} hours",
+                    Severity.HIGH))
+        if not report.ecosystems and age > limit:
+            gaps.append(self.finding(
                 "stale-database",
-                f"the advisory database {db.source} is current to {db.newest_modified or db.fetched_at}, "
-                f"{age:.0f} hours before the scan; the policy allows {limit} hours",
-                Severity.HIGH,
-            )
-            return Outcome(Status.FAIL, f"the advisory database is {age:.0f} hours old (more than "
-                           f"{limit}): a stale database is not a scan", (finding, *listed), files)
+                f"the advisory database {db.source} is current to "
+                f"{db.newest_modified or db.fetched_at}, {age:.0f} hours before the scan; the "
+                f"policy allows {limit} hours", Severity.HIGH))
+        if gaps:
+            stale = [f for f in gaps if f.rule == "stale-database"]
+            missing = [f for f in gaps if f.rule == "ecosystem-not-covered"]
+            why = []
+            if stale:
+                why.append(f"the advisory data is up to {age:.0f} hours old (more than {limit}): "
+                           "a stale database is not a scan")
+            if missing:
+                why.append(f"{plural(len(missing), 'ecosystem')} in use without advisory data")
+            return Outcome(Status.FAIL, "; ".join(why), (*gaps, *listed), files)
         if report.lockfile_errors:
             unread = [self.finding("lockfile-not-scanned",
                                    f"{error}: its dependencies were not scanned", Severity.MEDIUM,

@@ -228,3 +228,30 @@ def test_vm2_without_a_report_is_an_error() -> None:
     result = _result("VM-2", _evidence(None, now))
     assert result.status is Status.ERROR
     assert "cannot be computed" in result.rationale
+
+
+def test_vm1_judges_each_ecosystem_in_use(tmp_path: Path) -> None:
+    folder = tmp_path / "osv"
+    folder.mkdir()
+    fresh = _advisory("PYSEC-2026-20", "jinja2", "3.0.0", None, [])
+    old = {**_advisory("GHSA-npm0-0000-0001", "left-pad", "2.0.0", None, []),
+           "modified": iso(MODIFIED - timedelta(days=40))}
+    old["affected"][0]["package"]["ecosystem"] = "npm"
+    for record in (fresh, old):
+        (folder / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
+    db = open_database(folder, tmp_path / "cache")
+    assert db.info.ecosystems == {"PyPI": iso(MODIFIED), "npm": iso(MODIFIED - timedelta(days=40))}
+    now = MODIFIED + timedelta(hours=2)
+    pypi_only = match_components(_components()[:1], db, scanned_at=iso(now))
+    assert _result("VM-1", _evidence(pypi_only, now)).status is Status.PASS
+    mixed = match_components([
+        *_components()[:1],
+        Component("npm", "left-pad", "1.0.0", "pkg:npm/left-pad@1.0.0", "package-lock.json"),
+        Component("Go", "golang.org/x/net", "v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0", "go.mod"),
+    ], db, scanned_at=iso(now))
+    result = _result("VM-1", _evidence(mixed, now))
+    assert result.status is Status.FAIL
+    by_rule = {f.rule: f.message for f in result.findings}
+    assert "npm advisories" in by_rule["stale-database"]
+    assert "holds no Go advisory" in by_rule["ecosystem-not-covered"]
+    assert "962 hours old" in result.rationale

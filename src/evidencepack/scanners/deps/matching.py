@@ -145,6 +145,8 @@ class VulnerabilityReport:
     unknown_ecosystem: tuple[Uncompared, ...] = ()
     lockfile_errors: tuple[str, ...] = ()
     """Lockfiles the inventory could not read: their components were not scanned."""
+    ecosystems: tuple[tuple[str, int], ...] = ()
+    """(ecosystem, package versions looked up) for each ecosystem of the inventory."""
     vex_documents: tuple[str, ...] = ()
     vex_errors: tuple[str, ...] = ()
     """VEX documents that are invalid: their statements were not applied."""
@@ -161,6 +163,7 @@ class VulnerabilityReport:
             "database": self.database.to_json(),
             "components": self.components,
             "looked_up": self.looked_up,
+            "ecosystems": dict(self.ecosystems),
             "summary": summary(self.vulnerabilities),
             "vulnerabilities": [v.to_json() for v in self.vulnerabilities],
             "not_comparable": [u.to_json() for u in self.not_comparable],
@@ -264,6 +267,10 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
             not_comparable.append(Uncompared(pkg.purl, "; ".join(reasons), tuple(sorted(undecided))))
         found.extend(_merge(matched, pkg, source))
     found.sort(key=lambda v: (v.ecosystem, v.name.lower(), v.version, v.id))
+    per_ecosystem: dict[str, int] = {}
+    for eco, _, _ in packages:
+        if eco in ORDERED_ECOSYSTEMS:
+            per_ecosystem[eco] = per_ecosystem.get(eco, 0) + 1
     return VulnerabilityReport(
         database=source.info,
         scanned_at=scanned_at,
@@ -273,6 +280,7 @@ def match_components(components: Sequence[Component], source: AdvisorySource, *,
         not_comparable=tuple(not_comparable),
         unknown_ecosystem=tuple(unknown),
         lockfile_errors=tuple(lockfile_errors),
+        ecosystems=tuple(sorted(per_ecosystem.items())),
     )
 
 

@@ -30,7 +30,7 @@ from ...yamltree import parse_yaml
 from .severity import Rating, rate
 from .versions import base_ecosystem, normalize_name
 
-INDEX_FORMAT = "evidencepack-osv-index-3"
+INDEX_FORMAT = "evidencepack-osv-index-4"
 ADVISORY_SUFFIXES = (".json", ".yaml", ".yml")
 MAX_ADVISORY_BYTES = 32 * 1024 * 1024
 """One advisory larger than this is not an advisory (the largest OSV records are ~5 MiB)."""
@@ -66,6 +66,15 @@ class DatabaseInfo:
     skipped: tuple[str, ...] = ()
     """Database files that were not advisories, and why (the first few)."""
     skipped_count: int = 0
+    ecosystems: Mapping[str, str] | None = None
+    """Offline: the newest `modified` per ecosystem (an `all.zip` per ecosystem can be older
+    than the others); None online, where every ecosystem is current."""
+
+    def ecosystem_as_of(self, ecosystem: str) -> datetime | None:
+        """How current the data of one ecosystem is; None when it has no advisory at all."""
+        if self.ecosystems is None:
+            return self.as_of
+        return parse_time(self.ecosystems.get(ecosystem))
 
     @property
     def as_of(self) -> datetime | None:
@@ -87,6 +96,7 @@ class DatabaseInfo:
             "index_built": self.index_built,
             "skipped": list(self.skipped),
             "skipped_count": self.skipped_count,
+            "ecosystems": dict(self.ecosystems) if self.ecosystems is not None else None,
         }
 
 
@@ -233,6 +243,7 @@ def open_database(path: Path, cache_dir: Path) -> OfflineDatabase:
         index_built=built,
         skipped=tuple(json.loads(meta.get("skipped", "[]"))),
         skipped_count=int(meta.get("skipped_count", "0")),
+        ecosystems=json.loads(meta.get("ecosystems", "{}")),
     )
     return OfflineDatabase(index, info)
 
@@ -309,6 +320,11 @@ def _build_index(path: Path, files: list[str], index: Path) -> None:
                 raise DatabaseError(f"{source}: cannot read: {exc.strerror}") from None
             _add(build, where, source.name, data)
     newest = max((m for m, _, _, _ in build.advisories.values() if m), default="")
+    per_ecosystem: dict[str, str] = {}
+    for modified, _, packages, _ in build.advisories.values():
+        for eco in {e for e, _ in packages}:
+            if modified > per_ecosystem.get(eco, ""):
+                per_ecosystem[eco] = modified
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".osv-index-", suffix=".tmp", dir=index.parent)
@@ -340,6 +356,7 @@ def _build_index(path: Path, files: list[str], index: Path) -> None:
                 ("source", str(path)),
                 ("advisories", str(len(build.advisories))),
                 ("newest_modified", newest),
+                ("ecosystems", json.dumps(per_ecosystem, sort_keys=True)),
                 ("skipped", json.dumps(build.skipped)),
                 ("skipped_count", str(build.skipped_count)),
             ])
