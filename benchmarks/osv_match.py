@@ -61,11 +61,12 @@ def _valid(eco: str, version: str) -> bool:
         return False
 
 
-def inventory(size: int, advised: list[tuple[str, str, list[str]]], seed: int) -> list[Component]:
+def inventory(size: int, advised: list[tuple[str, str, list[str]]], seed: int,
+              share: float) -> list[Component]:
     rng = random.Random(seed)
     out = []
     for n in range(size):
-        if n % 2 == 0:
+        if rng.random() < share:
             eco, name, versions = rng.choice(advised)
             version = rng.choice(versions)
         else:
@@ -81,6 +82,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,10000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--advised-share", type=float, default=0.5,
+                        help="share of components that are packages with advisories")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="osv-bench-") as cache:
@@ -97,7 +100,8 @@ def main() -> int:
         advised = candidates(db)
         print(f"packages with advisories: {len(advised):,}")
         for size in (int(s) for s in args.sizes.split(",")):
-            components = inventory(size, advised, seed=size)
+            components = inventory(size, advised, seed=size, share=args.advised_share)
+            print(f"-- {size:,} components, {args.advised_share:.0%} of them packages with advisories")
             # Warm: the index is open and the first lookups have paged it in.
             match_components(components[:200], db, scanned_at="2026-11-26T00:00:00Z")
             timings, cpu = [], []
