@@ -142,3 +142,28 @@ def test_unreachable_api_is_a_clear_error() -> None:
     comps = [Component("npm", "left-pad", "1.0.0", "pkg:npm/left-pad@1.0.0", "package-lock.json")]
     with pytest.raises(DatabaseError, match=r"http://127\.0\.0\.1:9/v1/querybatch"):
         OnlineDatabase("http://127.0.0.1:9", comps, now=NOW, sleep=lambda _: None)
+
+
+def test_run_online_puts_the_api_answer_in_the_pack(server: tuple[str, type[FakeOsv]],
+                                                    make_repo: Any, tmp_path: Path,
+                                                    ci_free_env: None) -> None:
+    from evidencepack.run import RunOptions, run
+
+    url, handler = server
+    name, ids = _package_with_several_advisories()
+    lock = {"name": "shop", "lockfileVersion": 3, "requires": True, "packages": {
+        "": {"name": "shop", "dependencies": {name: "0.0.1"}},
+        f"node_modules/{name}": {"version": "0.0.1", "resolved": f"https://registry.npmjs.org/{name}",
+                                 "integrity": "sha512-AAAA"}}}
+    repo = make_repo({"package-lock.json": json.dumps(lock)})
+    outcome = run(RunOptions(path=repo, store=tmp_path / "store", online=True),
+                  env={"EVIDENCEPACK_OSV_API": url, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+                  clock=lambda: NOW, random=lambda n: b"\x04" * n)
+    vm1 = next(r for r in outcome.results if r.control_id == "VM-1")
+    assert str(vm1.status) == "pass", vm1.rationale
+    assert "online OSV data" in vm1.rationale
+    report = json.loads((outcome.pack.directory / "evidence/deps/vulnerabilities.json").read_text())
+    assert report["database"]["kind"] == "online" and report["database"]["source"] == url
+    assert report["vulnerabilities"]
+    assert {a for v in report["vulnerabilities"] for a in v["advisories"]} <= set(ids)
+    assert handler.batches and handler.batches[0] == 1
