@@ -99,9 +99,9 @@ def cyclonedx_py(corpus: Path, work: Path) -> Sets | str:
         for req in sorted(case.glob("requirements*.txt")):
             commands.append(["requirements", str(req)])
         if (case / "poetry.lock").exists() and (case / "pyproject.toml").exists():
-            commands.append(["poetry", "--all-groups", str(case)])
+            commands.append(["poetry", "--all-extras", str(case)])
         if (case / "Pipfile.lock").exists():
-            commands.append(["pipenv", "--dev", str(case)])
+            commands.append(["pipenv", "--categories", "default,develop", str(case)])
         for i, args in enumerate(commands):
             target = work / f"cdxpy-{case.name}-{i}.json"
             done = subprocess.run([str(binary), *args, "--output-format", "JSON", "--no-validate", "-o",
