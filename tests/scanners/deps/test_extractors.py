@@ -177,7 +177,7 @@ EXPECTED: list[tuple[str, str, str, list[tuple[str, bool | None, str | None]]]] 
         ("pkg:npm/chalk@4.1.2", True, None),
         ("pkg:npm/color-convert@2.0.1", False, None),
         ("pkg:npm/has-flag@4.0.0", False, None),
-        ("pkg:npm/left-pad@1.3.0", True, None),
+        ("pkg:npm/left-pad@1.3.0", True, "dev"),  # only in devDependencies of package.json
         ("pkg:npm/lodash@4.17.21", True, None),
         ("pkg:npm/supports-color@7.2.0", False, None),
     ]),

@@ -201,3 +201,24 @@ def test_missing_root_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="no such file or directory"):
         build_inventory(tmp_path / "nope")
+
+
+def test_unlistable_directory_is_an_error_not_skipped(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "Cargo.lock").write_text("version = 3\n", encoding="utf-8")
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        # What os.walk meets on a directory without read permission (tests run as root here).
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    inventory = build_inventory(tmp_path)
+    assert [(lf.path, lf.format, lf.error) for lf in inventory.errors] == [
+        ("locked", "directory", "cannot be listed: Permission denied")]

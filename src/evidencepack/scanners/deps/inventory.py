@@ -22,10 +22,20 @@ SKIPPED_DIRS = frozenset({
 project itself (a vendored tree's own lockfiles describe code already listed by its owner)."""
 
 
-def find_lockfiles(root: Path) -> list[str]:
-    """Repository-relative paths of the files an extractor reads, sorted; links not followed."""
+def find_lockfiles(root: Path, unreadable: list[LockfileResult] | None = None) -> list[str]:
+    """Repository-relative paths of the files an extractor reads, sorted; links not followed.
+
+    A directory that cannot be listed may hold lockfiles: it is added to `unreadable`.
+    """
+
+    def refused(exc: OSError) -> None:
+        if unreadable is not None and exc.filename:
+            where = Path(exc.filename).relative_to(root).as_posix()
+            unreadable.append(LockfileResult(path=where, format="directory",
+                                             error=f"cannot be listed: {exc.strerror or exc}"))
+
     found = []
-    for directory, dirs, files in os.walk(root, followlinks=False):
+    for directory, dirs, files in os.walk(root, followlinks=False, onerror=refused):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         base = Path(directory).relative_to(root)
         for name in files:
@@ -92,7 +102,9 @@ def build_inventory(root: Path, sboms: Sequence[Path] = ()) -> Inventory:
     if not root.is_dir():
         raise InputError(f"{root}: not a directory")
     root = root.resolve()
-    results = [read_lockfile(root, rel) for rel in find_lockfiles(root)]
+    unreadable: list[LockfileResult] = []
+    results = [read_lockfile(root, rel) for rel in find_lockfiles(root, unreadable)]
+    results.extend(unreadable)
     results.extend(read_sbom(path, _display(root, path)) for path in sboms)
     results.sort(key=lambda r: (r.path, r.format))
     cleaned = [replace(r, components=merge_components(r.components)) for r in results]

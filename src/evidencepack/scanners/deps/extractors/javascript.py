@@ -293,8 +293,10 @@ class YarnLockExtractor(Extractor):
             if not isinstance(version, str):
                 raise LockfileError(f"entry {keys[0]!r} has no version")
             resolved = fields.get("resolved")
+            dev_only = names is not None and name in names[1] and name not in names[0]
             c = component(NPM, real, version, file.path,
                           direct=None if names is None else name in names[0] | names[1],
+                          scope="dev" if dev_only else None,
                           hashes=_hashes(fields.get("integrity"), resolved),
                           qualifiers=_vcs(resolved))
             built.append((c, fields))
