@@ -10,7 +10,7 @@ primary id is chosen the same way every time and whose other ids are listed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...model import Finding, Location, Severity
@@ -373,7 +373,3 @@ def _merge(matched: Sequence[tuple[Mapping[str, Any], tuple[str, ...]]], pkg: _P
             published=published,
         ))
     return out
-
-
-def with_statuses(report: VulnerabilityReport, vulns: Sequence[VulnerabilityMatch]) -> VulnerabilityReport:
-    return replace(report, vulnerabilities=tuple(vulns))
