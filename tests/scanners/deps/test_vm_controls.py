@@ -255,3 +255,33 @@ def test_vm1_judges_each_ecosystem_in_use(tmp_path: Path) -> None:
     assert "npm advisories" in by_rule["stale-database"]
     assert "holds no Go advisory" in by_rule["ecosystem-not-covered"]
     assert "962 hours old" in result.rationale
+
+
+def test_first_seen_reads_back_only_as_far_as_needed(tmp_path: Path, db: OfflineDatabase) -> None:
+    store = LocalStore(tmp_path / "store")
+    day = datetime(2026, 10, 1, tzinfo=UTC)
+    # The oldest pack's report is damaged; two later packs carry the first-seen time.
+    broken = store.packs_dir / "broken"
+    (broken / "evidence" / "deps").mkdir(parents=True)
+    (broken / VULNERABILITIES_FILE).write_text("{not json")
+    store.record(PackRecord("broken", REPO, "1" * 40, "main", iso(day), None, {}, "0" * 64,
+                            str(broken)))
+    first = _build(store, db, day + timedelta(days=1))
+    _build(store, db, day + timedelta(days=2))
+    now = day + timedelta(days=3)
+    dated = with_first_seen(match_components(_components(), db, scanned_at=iso(now)), store,
+                            REPO, now)
+    assert {v.first_seen for v in dated.vulnerabilities} == {iso(day + timedelta(days=1))}
+    assert {v.first_seen_pack for v in dated.vulnerabilities} == {store.packs(REPO)[1].pack_id}
+    assert first.vulnerabilities and dated.notes == ()  # the damaged oldest pack was not needed
+    # A report without recorded first-seen times (another writer) makes the search go on.
+    plain = store.packs_dir / "plain"
+    (plain / "evidence" / "deps").mkdir(parents=True)
+    entries = [{"id": v.id, "aliases": list(v.aliases), "package": {"purl": v.purl}}
+               for v in first.vulnerabilities]
+    (plain / VULNERABILITIES_FILE).write_text(json.dumps({"vulnerabilities": entries}))
+    store.record(PackRecord("plain", REPO, "2" * 40, "main", iso(day + timedelta(days=2, hours=1)),
+                            None, {}, "0" * 64, str(plain)))
+    again = with_first_seen(match_components(_components(), db, scanned_at=iso(now)), store,
+                            REPO, now)
+    assert {v.first_seen for v in again.vulnerabilities} == {iso(day + timedelta(days=1))}
