@@ -297,8 +297,8 @@ def _entries(advisory: Mapping[str, Any], eco: str, wanted: str,
     entries: list[Mapping[str, Any]] = []
     fixed: list[str] = []
     for affected in advisory.get("affected") or ():
-        package = affected.get("package") if isinstance(affected, Mapping) else None
-        if not isinstance(package, Mapping):
+        package = affected.get("package") if isinstance(affected, dict) else None
+        if not isinstance(package, dict):
             continue
         pkg_eco, pkg_name = package.get("ecosystem"), package.get("name")
         if not isinstance(pkg_eco, str) or not isinstance(pkg_name, str):
@@ -307,10 +307,10 @@ def _entries(advisory: Mapping[str, Any], eco: str, wanted: str,
             continue
         entries.append(affected)
         for entry in affected.get("ranges") or ():
-            if not isinstance(entry, Mapping) or entry.get("type") == "GIT":
+            if not isinstance(entry, dict) or entry.get("type") == "GIT":
                 continue
             for event in entry.get("events") or ():
-                if isinstance(event, Mapping) and isinstance(event.get("fixed"), str) \
+                if isinstance(event, dict) and isinstance(event.get("fixed"), str) \
                         and event["fixed"] not in fixed:
                     fixed.append(event["fixed"])
     cache[key] = (tuple(entries), tuple(fixed))

@@ -43,7 +43,7 @@ def evaluate(affected: Mapping[str, Any], ecosystem: str, version: str) -> Decis
     ranges = affected.get("ranges")
     undetermined = ""
     for entry in ranges if isinstance(ranges, list) else ():
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             continue
         kind = entry.get("type")
         events = entry.get("events")
@@ -66,7 +66,7 @@ def evaluate(affected: Mapping[str, Any], ecosystem: str, version: str) -> Decis
 
 
 def _event(event: Any) -> tuple[str, str] | None:
-    if not isinstance(event, Mapping) or len(event) != 1:
+    if not isinstance(event, dict) or len(event) != 1:
         return None
     ((kind, value),) = event.items()
     if kind not in _EVENT_ORDER or not isinstance(value, str):
