@@ -85,6 +85,9 @@ class Inventory:
     lockfiles: tuple[LockfileResult, ...]
     components: tuple[Component, ...]
     """Sorted; one entry per (ecosystem, name, version, source)."""
+    unlocked: tuple[str, ...] = ()
+    """Dependency manifests (package.json, Cargo.toml, ...) that declare dependencies with no
+    lockfile of theirs beside or above them: what the components cannot cover."""
 
     @property
     def errors(self) -> tuple[LockfileResult, ...]:
