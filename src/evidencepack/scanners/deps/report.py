@@ -17,6 +17,7 @@ from ...errors import InputError
 from .inventory import build_inventory
 from .model import Inventory
 from .sbom import cyclonedx_json
+from .sbom_input import check_sbom_paths
 
 FORMATS = ("table", "json", "cyclonedx")
 
@@ -102,6 +103,7 @@ def scan_deps(path: Path, sboms: Sequence[Path] = ()) -> DepsScan:
         raise InputError(f"{path}: no such file or directory")
     if not path.is_dir():
         raise InputError(f"{path}: not a directory")
+    check_sbom_paths(sboms)
     checkout = open_tree(path)
     inventory = build_inventory(path, sboms)
     repository = repository_slug(checkout.remote_url)[0] or path.resolve().name

@@ -6,7 +6,8 @@ components; the others are listed in `unresolved`, so nothing is dropped silentl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,17 @@ ECOSYSTEM_OF_PURL = {
 CYCLONEDX_VERSIONS = ("1.4", "1.5", "1.6")
 SPDX_VERSIONS = ("SPDX-2.3",)
 _SPDX_ALGORITHMS = {"SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "MD5": "md5"}
+
+
+def check_sbom_paths(paths: Iterable[Path]) -> None:
+    """Raise `InputError` for an SBOM path that is not a readable file, before any work."""
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: --sbom: no such file")
+        if not path.is_file():
+            raise InputError(f"{path}: --sbom is not a regular file")
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: --sbom cannot be read: permission denied")
 
 
 def read_sbom(path: Path, display: str | None = None) -> LockfileResult:
