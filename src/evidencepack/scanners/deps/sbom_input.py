@@ -16,7 +16,7 @@ from packageurl import PackageURL
 
 from ...errors import InputError
 from .components import component, hex_hash
-from .interface import MAX_LOCKFILE_BYTES, LockfileError, expect, load_json, one_line
+from .interface import MAX_COMPONENTS, MAX_LOCKFILE_BYTES, LockfileError, expect, load_json, one_line
 from .model import Component, LockfileResult
 
 ECOSYSTEM_OF_PURL = {
@@ -70,11 +70,16 @@ def parse_sbom(data: bytes, name: str) -> LockfileResult:
         document = expect(load_json(data.decode("utf-8-sig")), dict, "the SBOM")
         if document.get("bomFormat") == "CycloneDX":
             fmt = "cyclonedx-json"
-            return _cyclonedx(document, name)
-        if "spdxVersion" in document:
+            result = _cyclonedx(document, name)
+        elif "spdxVersion" in document:
             fmt = "spdx-json"
-            return _spdx(document, name)
-        raise LockfileError("neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON")
+            result = _spdx(document, name)
+        else:
+            raise LockfileError("neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON")
+        if len(result.components) > MAX_COMPONENTS:
+            raise LockfileError(f"{len(result.components):,} components, more than the "
+                                f"{MAX_COMPONENTS:,} one SBOM may list")
+        return result
     except UnicodeDecodeError:
         message = "not UTF-8 text"
     except RecursionError:
