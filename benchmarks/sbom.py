@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/sbom.py [--corpus DIR] [--sizes 2000,10000] [--repeat 3]
 
 1. Component lists. On the lockfile fixtures (tests/fixtures/lockfiles, one folder per
-   format), compares the name@version sets per ecosystem of `evidencepack`'s inventory with
-   those of cyclonedx-py (Python: `requirements`, `poetry`, `pipenv` per folder that has the
-   file it reads) and syft (`syft scan dir:`), installed by ../shared/peers/setup.sh under
-   $PEERS_HOME (default /tmp/peers). Prints counts per ecosystem and the differences.
+   format; or --corpus DIR), compares the name@version sets per ecosystem of
+   `evidencepack`'s inventory with those of cyclonedx-py (Python: `requirements`, `poetry`,
+   `pipenv` per folder that has the file it reads), cyclonedx-npm (`--package-lock-only`
+   per package-lock.json with its package.json) and syft (`syft scan dir:`), installed by
+   ../shared/peers/setup.sh under $PEERS_HOME (default /tmp/peers). Prints counts per
+   ecosystem and the differences.
 2. Speed. Times `build_inventory` + `cyclonedx_json` on generated package-lock.json (v3)
    and poetry.lock files of 2,000 and 10,000 components (best of --repeat runs).
 """
@@ -117,6 +119,29 @@ def cyclonedx_py(corpus: Path, work: Path) -> Sets | str:
     return out
 
 
+def cyclonedx_npm(corpus: Path, work: Path) -> Sets | str:
+    binary = PEERS_HOME / "npm" / "node_modules" / ".bin" / "cyclonedx-npm"
+    if not binary.exists():
+        return f"not installed ({binary})"
+    out: Sets = defaultdict(set)
+    for lock in sorted(corpus.rglob("package-lock.json")):
+        if "node_modules" in lock.parts or not (lock.parent / "package.json").exists():
+            continue
+        target = work / f"cdxnpm-{len(out)}-{lock.parent.name}.json"
+        done = subprocess.run([str(binary), "--package-lock-only", "--output-format", "JSON",
+                               "--output-file", str(target)], cwd=lock.parent, capture_output=True,
+                              text=True, check=False)
+        try:
+            document = json.loads(target.read_text())
+        except (OSError, ValueError):
+            reason = done.stderr.strip().splitlines()[-1:] or ["no output"]
+            print(f"cyclonedx-npm {lock.parent.name}: failed: {reason[0][:160]}")
+            continue
+        for eco, items in sets_of_cyclonedx(document).items():
+            out[eco] |= items
+    return out
+
+
 def syft(corpus: Path, work: Path) -> Sets | str:
     binary = tool("syft")
     if not binary.exists():
@@ -136,19 +161,21 @@ def compare(corpus: Path) -> None:
         copy = work / "corpus"
         shutil.copytree(corpus, copy)
         results: dict[str, Sets | str] = {
-            "evidencepack": ours(copy), "cyclonedx-py": cyclonedx_py(copy, work), "syft": syft(copy, work)}
+            "evidencepack": ours(copy), "cyclonedx-py": cyclonedx_py(copy, work),
+            "cyclonedx-npm": cyclonedx_npm(copy, work), "syft": syft(copy, work)}
     for name, result in results.items():
         if isinstance(result, str):
             print(f"{name}: {result}")
     ecosystems = sorted({e for r in results.values() if not isinstance(r, str) for e in r})
     print(f"\nComponent lists on {corpus} (name@version sets per ecosystem)\n")
-    print("| ecosystem | evidencepack | cyclonedx-py | syft | only evidencepack (vs syft) | only syft |")
-    print("| --- | ---: | ---: | ---: | --- | --- |")
+    print("| ecosystem | evidencepack | cyclonedx-py | cyclonedx-npm | syft | only evidencepack (vs syft) "
+          "| only syft |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | --- |")
     mine = results["evidencepack"]
     assert not isinstance(mine, str)
     for eco in ecosystems:
         counts = []
-        for name in ("evidencepack", "cyclonedx-py", "syft"):
+        for name in ("evidencepack", "cyclonedx-py", "cyclonedx-npm", "syft"):
             r = results[name]
             counts.append("-" if isinstance(r, str) else str(len(r.get(eco, set()))))
         other = results["syft"]
@@ -157,11 +184,12 @@ def compare(corpus: Path) -> None:
         only_theirs = sorted(theirs - mine.get(eco, set()))
         print(f"| {eco} | {' | '.join(counts)} | {', '.join(only_ours) or '-'} "
               f"| {', '.join(only_theirs) or '-'} |")
-    cdx = results["cyclonedx-py"]
-    if not isinstance(cdx, str):
-        py_ours, py_cdx = mine.get("PyPI", set()), cdx.get("PyPI", set())
-        print(f"\nPyPI, evidencepack vs cyclonedx-py: only evidencepack {sorted(py_ours - py_cdx) or '-'}; "
-              f"only cyclonedx-py {sorted(py_cdx - py_ours) or '-'}")
+    for peer, eco in (("cyclonedx-py", "PyPI"), ("cyclonedx-npm", "npm")):
+        cdx = results[peer]
+        if not isinstance(cdx, str):
+            a, b = mine.get(eco, set()), cdx.get(eco, set())
+            print(f"\n{eco}, evidencepack vs {peer}: only evidencepack {sorted(a - b) or '-'}; "
+                  f"only {peer} {sorted(b - a) or '-'}")
 
 
 def package_lock(n: int) -> str:

@@ -44,7 +44,8 @@ RULES: dict[str, tuple[str, ...]] = {
     "MO-1": ("failures-not-alerted",),
     "LG-1": ("logs-expire-early",),
     "IN-1": ("no-signing",),
-    "IN-2": ("no-sbom", "lockfile-unreadable", "unpinned-dependency", "allowance-expired"),
+    "IN-2": ("no-sbom", "lockfile-unreadable", "manifest-without-lockfile", "unpinned-dependency",
+             "allowance-expired"),
     "IN-3": ("deploy-without-verification", "allowance-expired"),
     "HD-1": (
         *(rule.id for rule in GITLAB_RULES), *_FILE_ERRORS, "allowance-expired",

@@ -39,6 +39,7 @@ from .scanners.deps.matching import VulnerabilityReport
 from .scanners.deps.model import Inventory
 from .scanners.deps.report import inventory_json
 from .scanners.deps.sbom import cyclonedx_json
+from .scanners.deps.sbom_input import check_sbom_paths
 from .scanners.deps.vulnerabilities import database_path, scan_vulnerabilities
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
@@ -142,6 +143,7 @@ def run(
     """Collect, evaluate, build, sign and store one pack for the checkout at `options.path`."""
     environment = dict(os.environ if env is None else env)
     checkout = open_checkout(options.path)
+    check_sbom_paths(options.sboms)
     policy = resolve_policy(checkout, options.policy)
     check_policy_ids(policy, CONTROL_IDS)
     subject, warnings = build_subject(checkout, environment)
@@ -171,7 +173,8 @@ def run(
                        available=frozenset(files))
     inventory, inventory_error = _inventory(checkout.root, options.sboms)
     if inventory is not None:
-        files[EVIDENCE_SBOM] = cyclonedx_json(inventory, repository=subject.repository,
+        files[EVIDENCE_SBOM] = cyclonedx_json(inventory,
+                                              repository=subject.repository or checkout.root.name,
                                               commit=subject.commit, tool_version=__version__,
                                               timestamp=now)
         files[EVIDENCE_INVENTORY] = json_bytes(inventory_json(inventory, components=False))

@@ -154,3 +154,32 @@ def test_inventory_error_is_an_error() -> None:
     assert outcome.status is Status.ERROR
     assert outcome.rationale == ("this build's SBOM could not be built: the checkout could not be "
                                  "walked for lockfiles: denied")
+
+
+def test_fail_when_a_manifest_has_no_lockfile(
+    make_repo: Callable[..., Path], tmp_path: Path, ci_free_env: None
+) -> None:
+    repo = make_repo({".github/workflows/ci.yml": WORKFLOW, "requirements.txt": "six==1.16.0\n",
+                      "web/package.json": '{"dependencies": {"react": "^18.2.0"}}'})
+    in2, pack = _run(repo, tmp_path / "store")
+    assert in2["status"] == "fail"
+    assert in2["rationale"].startswith(
+        "1 manifest declares dependencies that no lockfile pins (web/package.json); ")
+    assert [(f["rule"], f["location"]["path"], f["severity"]) for f in in2["findings"]] == [
+        ("manifest-without-lockfile", "web/package.json", "medium")]
+    inventory = json.loads((pack / "evidence/sbom/inventory.json").read_text())
+    assert inventory["unlocked_manifests"] == ["web/package.json"]
+
+
+def test_accepted_unlocked_manifest_keeps_its_finding_and_the_reason(
+    make_repo: Callable[..., Path], tmp_path: Path, ci_free_env: None
+) -> None:
+    policy = ("allow:\n  - control: IN-2\n    rule: manifest-without-lockfile\n"
+              "    path: examples/\n    reason: example apps are never built\n")
+    repo = make_repo({".github/workflows/ci.yml": WORKFLOW, "requirements.txt": "six==1.16.0\n",
+                      "examples/demo/package.json": '{"dependencies": {"react": "^18.2.0"}}',
+                      "evidencepack.yml": policy})
+    in2, _ = _run(repo, tmp_path / "store")
+    assert in2["status"] == "pass", in2["rationale"]
+    assert [(f["rule"], f["allowed_by"]) for f in in2["findings"]] == [
+        ("manifest-without-lockfile", "example apps are never built")]

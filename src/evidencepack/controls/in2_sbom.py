@@ -41,7 +41,8 @@ class Sbom(CapabilityControl):
     status_rule = (
         "pass when this build's SBOM is in the pack and every lockfile found was read; error "
         "naming each lockfile that could not be read, or when the SBOM could not be built; "
-        "with no lockfile to cover, fail when nothing in the pipeline produces an SBOM"
+        "fail when a manifest declares dependencies that no lockfile pins; with nothing to "
+        "cover, fail when nothing in the pipeline produces an SBOM"
     )
     capability = CapabilityKind.SBOM
     does = "produces an SBOM"
@@ -64,7 +65,7 @@ class Sbom(CapabilityControl):
                 return Outcome(Status.ERROR,
                                f"this build's SBOM could not be built: {evidence.inventory_error}")
             return super().evaluate(evidence)
-        if not self._sbom_in_pack(evidence) or not inventory.lockfiles:
+        if not self._sbom_in_pack(evidence) or not (inventory.lockfiles or inventory.unlocked):
             return super().evaluate(evidence)
         return self._covered(evidence, inventory)
 
@@ -88,6 +89,23 @@ class Sbom(CapabilityControl):
                 findings,
                 files,
             )
+        unlocked = tuple(
+            self.finding("manifest-without-lockfile",
+                         f"{path} declares dependencies that no lockfile pins: the SBOM cannot "
+                         "list the versions built", Severity.MEDIUM, Location(path))
+            for path in inventory.unlocked
+        )
+        open_unlocked, accepted_unlocked = accept(self.id, unlocked, evidence)
+        if open_unlocked:
+            names = ", ".join(f.location.path for f in open_unlocked if f.location)
+            return Outcome(
+                Status.FAIL,
+                f"{plural(len(open_unlocked), 'manifest')} "
+                f"{'declares' if len(open_unlocked) == 1 else 'declare'} dependencies that no "
+                f"lockfile pins ({names}); {what}",
+                (*open_unlocked, *accepted_unlocked, *expired_allowances(self.id, evidence)),
+                files,
+            )
         unpinned = tuple(
             self.finding("unpinned-dependency", f"{entry}: not in the SBOM", Severity.LOW,
                          _location(lf.path))
@@ -96,4 +114,5 @@ class Sbom(CapabilityControl):
         open_, accepted = accept(self.id, unpinned, evidence)
         note = f"; {len(open_)} entry(ies) without a pinned version" if open_ else ""
         return Outcome(Status.PASS, f"{what}, every lockfile found read{note}",
-                       (*open_, *accepted, *expired_allowances(self.id, evidence)), files)
+                       (*open_, *accepted, *accepted_unlocked, *expired_allowances(self.id, evidence)),
+                       files)

@@ -336,7 +336,9 @@ def test_go_replace_and_local_replacement() -> None:
     result = _lockfile("go-modern", "go.mod")
     names = [c.name for c in result.components]
     assert "github.com/acme/internal" not in names  # replaced by ./internal
-    assert "golang.org/x/net" in names and not any(c.version == "v0.22.0" for c in result.components)
+    assert "golang.org/x/net" in names
+    net = next(c for c in result.components if c.name == "golang.org/x/net")
+    assert (net.version, net.purl) == ("0.23.0", "pkg:golang/golang.org/x/net@v0.23.0")  # OSV's spelling
 
 
 def test_local_path_packages_are_not_components() -> None:
@@ -361,3 +363,20 @@ def test_inventory_is_sorted_and_deduplicated(tmp_path: Path) -> None:
     assert list(inventory.components) == sorted(inventory.components)
     keys = [(c.ecosystem, c.name, c.version, c.source) for c in inventory.components]
     assert len(keys) == len(set(keys)) == 5
+
+
+def test_pnpm_v9_tarball_dependency(tmp_path: Path) -> None:
+    (tmp_path / "pnpm-lock.yaml").write_text(
+        "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      tiny:\n"
+        "        specifier: https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3\n"
+        "        version: https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3\n\n"
+        "packages:\n\n  tiny@https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3:\n"
+        "    resolution: {tarball: https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3}\n"
+        "    version: 1.2.0\n\nsnapshots:\n\n"
+        "  tiny@https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3: {}\n",
+        encoding="utf-8")
+    [lockfile] = build_inventory(tmp_path).lockfiles
+    assert lockfile.error is None and lockfile.unresolved == ()
+    [tiny] = lockfile.components
+    assert (tiny.name, tiny.version, tiny.direct) == ("tiny", "1.2.0", True)
+    assert tiny.purl == ("pkg:npm/tiny@1.2.0?download_url=https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3")

@@ -222,3 +222,12 @@ def test_unlistable_directory_is_an_error_not_skipped(tmp_path: Path,
     inventory = build_inventory(tmp_path)
     assert [(lf.path, lf.format, lf.error) for lf in inventory.errors] == [
         ("locked", "directory", "cannot be listed: Permission denied")]
+
+
+def test_lockfile_with_too_many_packages_is_an_error(tmp_path: Path) -> None:
+    from evidencepack.scanners.deps.interface import MAX_COMPONENTS
+
+    lines = "".join(f"com.acme:lib{i}:1.0=runtimeClasspath\n" for i in range(MAX_COMPONENTS + 1))
+    (tmp_path / "gradle.lockfile").write_text(lines, encoding="utf-8")
+    result = _only(tmp_path)
+    assert result.error == "50,001 packages, more than the 50,000 one lockfile may list"

@@ -63,11 +63,16 @@ def component(ecosystem: str, name: str, version: str, source: str, *,
               hashes: Iterable[tuple[str, str]] = (), dependencies: Iterable[str] = (),
               qualifiers: Mapping[str, str] | None = None) -> Component:
     name = osv_name(ecosystem, name)
+    purl_version = version
+    if ecosystem == "Go":
+        # OSV writes Go module versions without the `v` (`1.9.1`); Package URLs keep it.
+        version = version.removeprefix("v")
+        purl_version = f"v{version}"
     return Component(
         ecosystem=ecosystem,
         name=name,
         version=version,
-        purl=purl_of(ecosystem, name, version, qualifiers),
+        purl=purl_of(ecosystem, name, purl_version, qualifiers),
         source=source,
         direct=direct,
         scope=scope,

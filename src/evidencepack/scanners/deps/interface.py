@@ -20,6 +20,9 @@ from .model import Component, LockfileResult
 
 MAX_LOCKFILE_BYTES = 64 * 1024 * 1024
 """Larger files are recorded as unreadable, not parsed (the largest real lockfiles are ~30 MB)."""
+MAX_COMPONENTS = 50_000
+"""More packages than this in one lockfile is not a project's lockfile but a way to stall the
+SBOM writer (large monorepos lock about 10,000)."""
 
 
 class LockfileError(Exception):
@@ -123,7 +126,11 @@ def one_line(exc: BaseException) -> str:
 def extract_file(extractor: Extractor, file: LockfileInput) -> LockfileResult:
     """Run `extractor`; whatever goes wrong becomes the result's `error`, never an exception."""
     try:
-        return extractor.extract(file)
+        result = extractor.extract(file)
+        if len(result.components) > MAX_COMPONENTS:
+            raise LockfileError(f"{len(result.components):,} packages, more than the "
+                                f"{MAX_COMPONENTS:,} one lockfile may list")
+        return result
     except (LockfileError, EvidencepackError) as exc:
         message = one_line(exc)
     except json.JSONDecodeError as exc:

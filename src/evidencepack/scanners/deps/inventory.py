@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from ...errors import InputError
 from .interface import LockfileError, LockfileInput, extract_file, read_tree_file
+from .manifests import manifest_kind, unlocked_manifests
 from .model import Component, Inventory, LockfileResult
 from .registry import extractor_for
 from .sbom_input import read_sbom
@@ -22,10 +23,12 @@ SKIPPED_DIRS = frozenset({
 project itself (a vendored tree's own lockfiles describe code already listed by its owner)."""
 
 
-def find_lockfiles(root: Path, unreadable: list[LockfileResult] | None = None) -> list[str]:
+def find_lockfiles(root: Path, unreadable: list[LockfileResult] | None = None,
+                   manifests: list[str] | None = None) -> list[str]:
     """Repository-relative paths of the files an extractor reads, sorted; links not followed.
 
     A directory that cannot be listed may hold lockfiles: it is added to `unreadable`.
+    Dependency manifests (package.json, Cargo.toml, ...) are added to `manifests`.
     """
 
     def refused(exc: OSError) -> None:
@@ -42,6 +45,8 @@ def find_lockfiles(root: Path, unreadable: list[LockfileResult] | None = None) -
             rel = PurePosixPath(base.as_posix(), name) if str(base) != "." else PurePosixPath(name)
             if extractor_for(rel) is not None:
                 found.append(rel.as_posix())
+            elif manifests is not None and manifest_kind(name) is not None:
+                manifests.append(rel.as_posix())
     return sorted(found)
 
 
@@ -103,10 +108,13 @@ def build_inventory(root: Path, sboms: Sequence[Path] = ()) -> Inventory:
         raise InputError(f"{root}: not a directory")
     root = root.resolve()
     unreadable: list[LockfileResult] = []
-    results = [read_lockfile(root, rel) for rel in find_lockfiles(root, unreadable)]
+    manifests: list[str] = []
+    lockfiles = find_lockfiles(root, unreadable, manifests)
+    results = [read_lockfile(root, rel) for rel in lockfiles]
     results.extend(unreadable)
     results.extend(read_sbom(path, _display(root, path)) for path in sboms)
     results.sort(key=lambda r: (r.path, r.format))
     cleaned = [replace(r, components=merge_components(r.components)) for r in results]
     components = merge_components(c for r in cleaned for c in r.components)
-    return Inventory(lockfiles=tuple(cleaned), components=components)
+    unlocked = unlocked_manifests(manifests, lockfiles, lambda rel: read_tree_file(root, rel))
+    return Inventory(lockfiles=tuple(cleaned), components=components, unlocked=unlocked)

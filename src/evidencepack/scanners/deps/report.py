@@ -17,6 +17,7 @@ from ...errors import InputError
 from .inventory import build_inventory
 from .model import Inventory
 from .sbom import cyclonedx_json
+from .sbom_input import check_sbom_paths
 
 FORMATS = ("table", "json", "cyclonedx")
 
@@ -27,6 +28,7 @@ def inventory_json(inventory: Inventory, *, components: bool = True) -> dict[str
         "lockfiles": [lf.to_json() for lf in inventory.lockfiles],
         "errors": [{"path": lf.path, "format": lf.format, "error": lf.error} for lf in inventory.errors],
         "component_count": len(inventory.components),
+        "unlocked_manifests": list(inventory.unlocked),
     }
     if components:
         document["components"] = [c.to_json() for c in inventory.components]
@@ -43,6 +45,8 @@ def inventory_table(inventory: Inventory) -> Group:
                                + "; ".join(lf.unresolved[:3]) if lf.unresolved else "")
         files.add_row(lf.path, lf.format, str(len(lf.components)) if lf.error is None else "-",
                       f"[yellow]{problem}[/yellow]" if lf.error else problem)
+    for path in inventory.unlocked:
+        files.add_row(path, "manifest", "-", "[yellow]declares dependencies that no lockfile pins[/yellow]")
     parts: list[Any] = [files]
     if inventory.components:
         table = Table(title=f"{len(inventory.components)} component(s)", title_justify="left")
@@ -87,8 +91,8 @@ class DepsScan:
 
     @property
     def failed(self) -> bool:
-        """Some lockfile or SBOM could not be read: the scan did not cover the tree."""
-        return bool(self.inventory.errors)
+        """Some lockfile or SBOM could not be read, or a manifest has no lockfile: not covered."""
+        return bool(self.inventory.errors or self.inventory.unlocked)
 
 
 def scan_deps(path: Path, sboms: Sequence[Path] = ()) -> DepsScan:
@@ -99,6 +103,7 @@ def scan_deps(path: Path, sboms: Sequence[Path] = ()) -> DepsScan:
         raise InputError(f"{path}: no such file or directory")
     if not path.is_dir():
         raise InputError(f"{path}: not a directory")
+    check_sbom_paths(sboms)
     checkout = open_tree(path)
     inventory = build_inventory(path, sboms)
     repository = repository_slug(checkout.remote_url)[0] or path.resolve().name

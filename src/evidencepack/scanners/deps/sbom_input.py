@@ -6,7 +6,8 @@ components; the others are listed in `unresolved`, so nothing is dropped silentl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from packageurl import PackageURL
 
 from ...errors import InputError
 from .components import component, hex_hash
-from .interface import MAX_LOCKFILE_BYTES, LockfileError, expect, load_json, one_line
+from .interface import MAX_COMPONENTS, MAX_LOCKFILE_BYTES, LockfileError, expect, load_json, one_line
 from .model import Component, LockfileResult
 
 ECOSYSTEM_OF_PURL = {
@@ -31,6 +32,17 @@ ECOSYSTEM_OF_PURL = {
 CYCLONEDX_VERSIONS = ("1.4", "1.5", "1.6")
 SPDX_VERSIONS = ("SPDX-2.3",)
 _SPDX_ALGORITHMS = {"SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "MD5": "md5"}
+
+
+def check_sbom_paths(paths: Iterable[Path]) -> None:
+    """Raise `InputError` for an SBOM path that is not a readable file, before any work."""
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: --sbom: no such file")
+        if not path.is_file():
+            raise InputError(f"{path}: --sbom is not a regular file")
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: --sbom cannot be read: permission denied")
 
 
 def read_sbom(path: Path, display: str | None = None) -> LockfileResult:
@@ -58,11 +70,16 @@ def parse_sbom(data: bytes, name: str) -> LockfileResult:
         document = expect(load_json(data.decode("utf-8-sig")), dict, "the SBOM")
         if document.get("bomFormat") == "CycloneDX":
             fmt = "cyclonedx-json"
-            return _cyclonedx(document, name)
-        if "spdxVersion" in document:
+            result = _cyclonedx(document, name)
+        elif "spdxVersion" in document:
             fmt = "spdx-json"
-            return _spdx(document, name)
-        raise LockfileError("neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON")
+            result = _spdx(document, name)
+        else:
+            raise LockfileError("neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON")
+        if len(result.components) > MAX_COMPONENTS:
+            raise LockfileError(f"{len(result.components):,} components, more than the "
+                                f"{MAX_COMPONENTS:,} one SBOM may list")
+        return result
     except UnicodeDecodeError:
         message = "not UTF-8 text"
     except RecursionError:

@@ -383,6 +383,13 @@ def _pnpm_key(key: str, v5: bool = False) -> tuple[str, str] | None:
     return "/".join(parts[:-1]), version
 
 
+def _key_name(key: str) -> str | None:
+    """The name of a v9 key whose version part is a URL (`tiny@https://codeload...`)."""
+    key = key.lstrip("/")
+    at = key.find("@", 1)
+    return key[:at] if at > 0 and not key.startswith(("github.com/", "gitlab.com/")) else None
+
+
 class PnpmLockExtractor(Extractor):
     format = "pnpm-lock.yaml"
 
@@ -406,7 +413,7 @@ class PnpmLockExtractor(Extractor):
             if "directory" in resolution or str(key).startswith(_LOCAL):
                 continue
             parsed = _pnpm_key(str(key), v5)
-            name = entry.get("name") or (parsed[0] if parsed else None)
+            name = entry.get("name") or (parsed[0] if parsed else _key_name(str(key)))
             version = entry.get("version") or (parsed[1] if parsed else None)
             if not isinstance(name, str) or version is None:
                 unresolved.append(f"{key} (no name and version)")
@@ -430,8 +437,11 @@ class PnpmLockExtractor(Extractor):
             ref = str(ref)
             if ref.startswith(_LOCAL):
                 return None
-            if _PEERS.sub("", ref).lstrip("/") in by_key:
-                return by_key[_PEERS.sub("", ref).lstrip("/")]
+            bare = _PEERS.sub("", ref).lstrip("/")
+            if bare in by_key:
+                return by_key[bare]
+            if f"{name}@{bare}" in by_key:  # v9: `name@<tarball URL>` keys
+                return by_key[f"{name}@{bare}"]
             if ref.startswith("/") or (ref.find("@", 1) > 0 and not ref[0].isdigit() and not v5):
                 parsed = _pnpm_key(ref, v5)  # an alias: `/real/1.0.0`, `/real@1.0.0`, `real@1.0.0`
                 if parsed is None:
