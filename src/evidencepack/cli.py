@@ -95,6 +95,16 @@ _store_option = click.option(
 )
 
 
+_osv_db_option = click.option(
+    "--osv-db", type=click.Path(path_type=Path),
+    help="Offline OSV database: a folder of OSV JSON/YAML advisories or all.zip archives, or "
+         "one such file [env: EVIDENCEPACK_OSV_DB]; default: the policy's vulnerabilities.osv_db.")
+_online_option = click.option(
+    "--online", is_flag=True, envvar="EVIDENCEPACK_OSV_ONLINE",
+    help="Ask the OSV API (EVIDENCEPACK_OSV_API, default https://api.osv.dev) instead of an "
+         "offline database [env: EVIDENCEPACK_OSV_ONLINE].")
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path())
 @_store_option
@@ -122,6 +132,11 @@ _store_option = click.option(
               help="GitHub token (default: GITHUB_TOKEN, then GH_TOKEN); API at GITHUB_API_URL.")
 @click.option("--gitlab-token", metavar="TOKEN",
               help="GitLab token (default: GITLAB_TOKEN, then CI_JOB_TOKEN); API at CI_API_V4_URL.")
+@click.option("--sbom", "sboms", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="An SBOM (CycloneDX or SPDX JSON) another step produced, merged into the "
+                   "pack's SBOM; repeatable.")
+@_osv_db_option
+@_online_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.option("--sarif", "sarif_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -130,7 +145,8 @@ _store_option = click.option(
               help="Also write a Markdown summary (a CI job summary) to this file.")
 def run(path: Path, store: Path, key: Path | None, artifacts: tuple[str, ...], keyless: bool,
         verified_pack: Path | None, verify_key: Path | None, policy: Path | None,
-        since: str | None, github_token: str | None, gitlab_token: str | None, fmt: str,
+        since: str | None, github_token: str | None, gitlab_token: str | None,
+        sboms: tuple[Path, ...], osv_db: Path | None, online: bool, fmt: str,
         sarif_file: Path | None, summary_file: Path | None) -> None:
     """Collect evidence for PATH, evaluate every control, build and sign a pack."""
     from .run import RunOptions
@@ -143,7 +159,8 @@ def run(path: Path, store: Path, key: Path | None, artifacts: tuple[str, ...], k
                                  gitlab_token=gitlab_token, artifacts=artifacts,
                                  cosign_password=_cosign_password(), keyless=keyless,
                                  verified_pack=verified_pack,
-                                 verified_pack_key=verify_key))
+                                 verified_pack_key=verify_key, sboms=tuple(sboms), osv_db=osv_db,
+                                 online=online))
     pack = outcome.pack
     write_run_reports(pack, sarif=sarif_file, summary=summary_file)
     if fmt == "json":
@@ -380,6 +397,79 @@ def scan_secrets(path: Path, since: str | None, history: bool, extra_rules: Path
         click.echo(text, nl=False)
     if result.unresolved:
         sys.exit(1)
+
+
+@scan.command("deps")
+@click.argument("path", type=click.Path(path_type=Path), default=Path())
+@click.option("--sbom", "sboms", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="An SBOM (CycloneDX or SPDX JSON) to add to the inventory; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "cyclonedx", "sarif"]),
+              default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file instead of standard output.")
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="EVIDENCEPACK_POLICY",
+              help=f"Policy file (vulnerabilities.osv_db); default: {POLICY_FILENAME} in PATH.")
+@_osv_db_option
+@_online_option
+def scan_deps(path: Path, sboms: tuple[Path, ...], fmt: str, output: Path | None,
+              policy: Path | None, osv_db: Path | None, online: bool) -> None:
+    """List the components of every lockfile under PATH and, with advisory data, their known
+    vulnerabilities; exit 1 if a lockfile cannot be read or a vulnerability is open."""
+    from datetime import UTC, datetime
+
+    from .scanners.deps.findings import vulnerability_sarif, vulnerability_table
+    from .scanners.deps.report import inventory_table, scan_deps
+    from .scanners.deps.vulnerabilities import vulnerabilities_of_tree
+
+    if osv_db is not None and online:
+        raise InputError("--osv-db and --online exclude each other")
+    result = scan_deps(path, sboms)
+    report = vulnerabilities_of_tree(path, result.inventory, env=os.environ,
+                                     now=datetime.now(UTC).replace(microsecond=0),
+                                     policy_file=policy, osv_db=osv_db, online=online)
+    if fmt == "sarif" and report is None:
+        raise InputError("--format sarif lists vulnerabilities: give advisory data with --osv-db, "
+                         "EVIDENCEPACK_OSV_DB, the policy's vulnerabilities.osv_db, or --online")
+    if fmt == "table":
+        parts: list[Any] = [inventory_table(result.inventory)]
+        if report is not None:
+            parts.append(vulnerability_table(report))
+        if output is None:
+            for part in parts:
+                _console().print(part)
+        else:
+            _write(output, "".join(_render_text(part) for part in parts))
+    else:
+        if fmt == "sarif" and report is not None:
+            text = json.dumps(vulnerability_sarif(report, __version__), indent=2) + "\n"
+        elif fmt == "json" and report is not None:
+            document = json.loads(result.render("json", tool_version=__version__))
+            document["vulnerabilities"] = report.to_json()
+            text = json.dumps(document, indent=2) + "\n"
+        else:
+            text = result.render(fmt, tool_version=__version__)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            _write(output, text)
+    if result.failed or (report is not None and report.open):
+        sys.exit(1)
+
+
+def _write(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write: {exc.strerror}") from None
+
+
+def _render_text(renderable: Any) -> str:
+    import io
+
+    console = Console(record=True, width=160, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:

@@ -90,6 +90,9 @@ class Vulnerabilities:
     """Days within which an open vulnerability of each severity must be fixed."""
     max_db_age_hours: int = 24
     """An advisory database older than this is not a scan."""
+    osv_db: str = ""
+    """Offline OSV database (folder of advisories or all.zip archives), relative to the
+    repository root ('' = none; `--osv-db` and EVIDENCEPACK_OSV_DB take precedence)."""
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,7 @@ def _convert(key: str, dotted: str, value: Any, where: str, source: str) -> Any:
         if not isinstance(value, bool):
             raise PolicyError(f"{where}: '{dotted}' must be true or false, got {_kind(value)}")
         return value
-    if key in ("emergency_label", "alert_channel", "ticket_pattern", "zizmor_persona"):
+    if key in ("emergency_label", "alert_channel", "ticket_pattern", "zizmor_persona", "osv_db"):
         if not isinstance(value, str):
             raise PolicyError(f"{where}: '{dotted}' must be a string, got {_kind(value)}")
         if key == "zizmor_persona" and value not in _PERSONAS:
@@ -429,6 +432,7 @@ logs:
 vulnerabilities:
   sla_days: {critical: 15, high: 30, medium: 90, low: 180}
   max_db_age_hours: 24     # an older advisory database is not a scan
+  osv_db: ""               # offline OSV database (advisory folder or all.zip files), if any
 hardening:
   zizmor_persona: regular  # regular | pedantic | auditor
   fail_on: low             # lowest finding severity that fails HD-1

@@ -16,10 +16,14 @@ from .changes import change_record_note, change_records, changes_document
 from .controls.base import (
     EVIDENCE_CHANGES,
     EVIDENCE_CONFIG_DIR,
+    EVIDENCE_INVENTORY,
     EVIDENCE_PIPELINE,
     EVIDENCE_POLICY,
+    EVIDENCE_SBOM,
     EVIDENCE_SECRETS,
     EVIDENCE_SUBJECT,
+    EVIDENCE_VULNERABILITIES,
+    EVIDENCE_VULNERABILITIES_SARIF,
     EVIDENCE_ZIZMOR,
     Evidence,
 )
@@ -37,6 +41,14 @@ from .pack.build import BuiltPack, build_pack, compact_json_bytes, json_bytes
 from .pack.keyless import BundleSigner, keyless_signer
 from .pack.signing import KeyPair, Signer, generate_keypair, load_signer
 from .policy import POLICY_FILENAME, Policy, default_policy, load_policy
+from .scanners.deps.findings import vulnerability_sarif
+from .scanners.deps.inventory import build_inventory
+from .scanners.deps.matching import VulnerabilityReport
+from .scanners.deps.model import Inventory
+from .scanners.deps.report import inventory_json
+from .scanners.deps.sbom import cyclonedx_json
+from .scanners.deps.sbom_input import check_sbom_paths
+from .scanners.deps.vulnerabilities import database_path, scan_vulnerabilities
 from .scanners.pipeline import PipelineReport, analyze_pipeline
 from .scanners.redaction import redact
 from .scanners.secrets.scan import ScanResult, policy_rules, scan_history, scan_tree
@@ -78,6 +90,12 @@ class RunOptions:
     """The build's pack: verify each artifact against it and record the result (IN-3)."""
     verified_pack_key: Path | None = None
     """The public key the build's pack must be signed with; default: the pack's own."""
+    sboms: tuple[Path, ...] = ()
+    """SBOMs other steps of the pipeline produced, merged into this build's SBOM."""
+    osv_db: Path | None = None
+    """Offline OSV database (else EVIDENCEPACK_OSV_DB, else the policy's)."""
+    online: bool = False
+    """Ask the OSV API instead of an offline database."""
 
     def __repr__(self) -> str:  # tokens and passwords stay out of logs and tracebacks
         return f"RunOptions(path={self.path!r}, store={self.store!r})"
@@ -158,6 +176,7 @@ def run(
     if options.keyless and bundle_signer is None and artifacts:
         # Keyless signs artifacts only (the pack is signed with the key): no token needed without.
         bundle_signer = keyless_signer(environment)
+    check_sbom_paths(options.sboms)
     policy = resolve_policy(checkout, options.policy)
     check_policy_ids(policy, CONTROL_IDS)
     subject, warnings = build_subject(checkout, environment)
@@ -185,6 +204,24 @@ def run(
         files[EVIDENCE_SECRETS] = json_bytes(secret_scan.to_json())
     evidence = replace(evidence, secret_scan=secret_scan, secret_scan_error=scan_error,
                        available=frozenset(files))
+    inventory, inventory_error = _inventory(checkout.root, options.sboms)
+    if inventory is not None:
+        files[EVIDENCE_SBOM] = cyclonedx_json(inventory,
+                                              repository=subject.repository or checkout.root.name,
+                                              commit=subject.commit, tool_version=__version__,
+                                              timestamp=now)
+        files[EVIDENCE_INVENTORY] = json_bytes(inventory_json(inventory, components=False))
+    evidence = replace(evidence, inventory=inventory, inventory_error=inventory_error,
+                       available=frozenset(files))
+    vulnerabilities, vulnerability_error = _vulnerabilities(options, checkout, inventory,
+                                                            inventory_error, policy, environment,
+                                                            now, store, subject)
+    if vulnerabilities is not None:
+        files[EVIDENCE_VULNERABILITIES] = json_bytes(vulnerabilities.to_json())
+        files[EVIDENCE_VULNERABILITIES_SARIF] = json_bytes(
+            vulnerability_sarif(vulnerabilities, __version__))
+    evidence = replace(evidence, vulnerabilities=vulnerabilities,
+                       vulnerability_error=vulnerability_error, available=frozenset(files))
     platform, platform_error, commits = _platform(options, checkout, subject, policy, base,
                                                   environment, now, warnings, api_options or {})
     if platform is not None:
@@ -312,6 +349,27 @@ def _scan_change(checkout: Checkout, policy: Policy, base: str | None, head: str
                          today=now.date()), None
     except EvidencepackError as exc:
         return None, exc.message
+
+
+def _inventory(root: Path, sboms: tuple[Path, ...]) -> tuple[Inventory | None, str | None]:
+    """The lockfiles of the checkout and the SBOMs given; an SBOM that cannot be opened raises."""
+    try:
+        return build_inventory(root, sboms), None
+    except OSError as exc:
+        return None, f"the checkout could not be walked for lockfiles: {exc.strerror or exc}"
+
+
+def _vulnerabilities(options: RunOptions, checkout: Checkout, inventory: Inventory | None,
+                     inventory_error: str | None, policy: Policy, env: Mapping[str, str],
+                     now: datetime, store: Store,
+                     subject: Subject) -> tuple[VulnerabilityReport | None, str | None]:
+    """This build's OSV scan, VEX applied and each finding dated by the store's earlier packs."""
+    if inventory is None:
+        wanted = options.online or database_path(options.osv_db, env, policy, checkout.root)
+        return None, (f"no inventory to scan: {inventory_error}" if wanted else None)
+    return scan_vulnerabilities(inventory, checkout.root, policy=policy, env=env, now=now,
+                                osv_db=options.osv_db, online=options.online, store=store,
+                                repository=subject.repository)
 
 
 def _base_commit(options: RunOptions, checkout: Checkout, subject: Subject, store: Store,

@@ -12,6 +12,8 @@ from ..model import Finding, Location, Severity, Status, Subject
 from ..pack.artifacts import SignedArtifact
 from ..pack.verify_artifact import ArtifactCheck
 from ..policy import Policy
+from ..scanners.deps.matching import VulnerabilityReport
+from ..scanners.deps.model import Inventory
 from ..scanners.pipeline.model import PipelineAnalysis
 from ..scanners.secrets.scan import ScanResult
 from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
@@ -25,6 +27,14 @@ EVIDENCE_SUBJECT = "evidence/ci/subject.json"
 EVIDENCE_SECRETS = "evidence/secrets/scan.json"
 EVIDENCE_CHANGES = "evidence/platform/changes.json"
 """The change record of the deploy (`evidencepack.changes`), written when the platform was read."""
+EVIDENCE_SBOM = "evidence/sbom/sbom.cdx.json"
+"""This build's CycloneDX 1.6 SBOM, from the lockfiles of the checkout and the SBOMs given."""
+EVIDENCE_INVENTORY = "evidence/sbom/inventory.json"
+"""Every lockfile and SBOM read for the SBOM, with its format, component count and error."""
+EVIDENCE_VULNERABILITIES = "evidence/deps/vulnerabilities.json"
+"""This build's vulnerability report (`VulnerabilityReport.to_json`)."""
+EVIDENCE_VULNERABILITIES_SARIF = "evidence/deps/vulnerabilities.sarif.json"
+"""The same vulnerabilities as SARIF 2.1.0, for code-scanning tools."""
 
 DOCS_BASE = "https://evidencepack.dev/controls"
 
@@ -59,6 +69,14 @@ class Evidence:
     """The artifacts given to the run (`--artifact`), with their signatures."""
     artifact_checks: tuple[ArtifactCheck, ...] | None = None
     """`verify-artifact` of each artifact against the build's pack (`--verified-pack`)."""
+    inventory: Inventory | None = None
+    """The lockfiles and SBOMs read for this build's SBOM; None when they could not be."""
+    inventory_error: str | None = None
+    """Why the dependency inventory could not be built."""
+    vulnerabilities: VulnerabilityReport | None = None
+    """This build's dependency scan: OSV matches with VEX statuses and first-seen times."""
+    vulnerability_error: str | None = None
+    """Why the dependencies were not scanned although a database was asked for."""
 
 
 @dataclass(frozen=True)

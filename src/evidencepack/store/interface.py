@@ -62,6 +62,11 @@ class Store(ABC):
         """Indexed packs, oldest first, optionally of one repository."""
 
     @abstractmethod
+    def read_pack_file(self, record: PackRecord, path: str) -> bytes | None:
+        """One file of an indexed pack by its pack-relative path (e.g.
+        `evidence/deps/vulnerabilities.json`); None when the pack does not hold it."""
+
+    @abstractmethod
     def ledger(self) -> list[LedgerEntry]:
         """Every ledger entry in order."""
 

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import StoreError
 from .interface import LedgerEntry, PackRecord, Store
@@ -123,6 +123,18 @@ class LocalStore(Store):
             PackRecord(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8])
             for r in rows
         ]
+
+    def read_pack_file(self, record: PackRecord, path: str) -> bytes | None:
+        parts = PurePosixPath(path).parts
+        if not parts or path.startswith("/") or ".." in parts or "\\" in path:
+            raise StoreError(f"{path}: not a pack-relative path")
+        target = Path(record.location).joinpath(*parts)
+        try:
+            if target.is_symlink() or not target.is_file():
+                return None
+            return target.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"{target}: cannot read: {exc.strerror}") from None
 
     def ledger(self) -> list[LedgerEntry]:
         with self._db() as db:

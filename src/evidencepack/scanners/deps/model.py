@@ -24,6 +24,8 @@ class Component:
     """The name as OSV advisories spell it (e.g. `requests`, `@babel/core`,
     `github.com/pkg/errors`, `org.apache.logging.log4j:log4j-core`)."""
     version: str
+    """The version as OSV advisories spell it: as the lockfile writes it, except Go module
+    versions, which lose their leading `v` (`v1.9.1` is `1.9.1`; the purl keeps `v1.9.1`)."""
     purl: str
     """Package URL built with packageurl-python."""
     source: str
@@ -64,6 +66,9 @@ class LockfileResult:
     """One line saying why the file could not be read; components are then empty."""
     direct: tuple[str, ...] = ()
     """purls of the root project's direct dependencies, where the file tells."""
+    unresolved: tuple[str, ...] = ()
+    """Entries the file names without a version it pins (e.g. `flask>=2` in a requirements
+    file, a Maven dependency whose version is inherited): reported, never guessed."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +76,7 @@ class LockfileResult:
             "format": self.format,
             "components": len(self.components),
             "error": self.error,
+            "unresolved": list(self.unresolved),
         }
 
 
@@ -81,6 +87,9 @@ class Inventory:
     lockfiles: tuple[LockfileResult, ...]
     components: tuple[Component, ...]
     """Sorted; one entry per (ecosystem, name, version, source)."""
+    unlocked: tuple[str, ...] = ()
+    """Dependency manifests (package.json, Cargo.toml, ...) that declare dependencies with no
+    lockfile of theirs beside or above them: what the components cannot cover."""
 
     @property
     def errors(self) -> tuple[LockfileResult, ...]:

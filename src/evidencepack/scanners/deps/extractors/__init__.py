@@ -1,0 +1,1 @@
+"""One module per ecosystem, each holding the extractors of its lockfile formats."""
