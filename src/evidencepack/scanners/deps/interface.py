@@ -11,7 +11,7 @@ import json
 import tomllib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -38,8 +38,6 @@ class LockfileInput:
     path: str
     """Repository-relative POSIX path of this file."""
     text: str
-    included: list[str] = field(default_factory=list, compare=False)
-    """Other files of the tree read while extracting (requirement includes, go.sum)."""
 
     @property
     def name(self) -> str:
@@ -52,10 +50,7 @@ class LockfileInput:
 
     def read(self, relative: str) -> str | None:
         """Text of another file of the tree; None when absent. Raises for an unsafe one."""
-        text = read_tree_file(self.root, relative)
-        if text is not None:
-            self.included.append(relative)
-        return text
+        return read_tree_file(self.root, relative)
 
 
 def read_tree_file(root: Path, relative: str) -> str | None:
