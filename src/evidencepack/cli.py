@@ -424,7 +424,12 @@ def scan_deps(path: Path, sboms: tuple[Path, ...], fmt: str, output: Path | None
 
     if osv_db is not None and online:
         raise InputError("--osv-db and --online exclude each other")
-    result = scan_deps(path, sboms)
+    from .policy import load_policy
+
+    policy_path = policy if policy is not None else (
+        path / POLICY_FILENAME if (path / POLICY_FILENAME).is_file() else None)
+    chosen = load_policy(policy_path) if policy_path is not None else default_policy()
+    result = scan_deps(path, sboms, chosen.dependencies.exclude_paths)
     report = vulnerabilities_of_tree(path, result.inventory, env=os.environ,
                                      now=datetime.now(UTC).replace(microsecond=0),
                                      policy_file=policy, osv_db=osv_db, online=online)

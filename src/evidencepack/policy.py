@@ -96,6 +96,14 @@ class Vulnerabilities:
 
 
 @dataclass(frozen=True)
+class Dependencies:
+    exclude_paths: tuple[str, ...] = ()
+    """Folders (or files) whose lockfiles are not this project's dependencies, such as test
+    fixtures: left out of the inventory, the SBOM and the vulnerability scan, and listed as
+    excluded in the evidence."""
+
+
+@dataclass(frozen=True)
 class Hardening:
     zizmor_persona: str = "regular"
     """zizmor persona: `regular`, `pedantic` or `auditor`."""
@@ -159,6 +167,7 @@ class Policy:
     secrets: Secrets = field(default_factory=Secrets)
     logs: Logs = field(default_factory=Logs)
     vulnerabilities: Vulnerabilities = field(default_factory=Vulnerabilities)
+    dependencies: Dependencies = field(default_factory=Dependencies)
     hardening: Hardening = field(default_factory=Hardening)
     monitoring: Monitoring = field(default_factory=Monitoring)
     pipeline: Pipeline = field(default_factory=Pipeline)
@@ -232,6 +241,7 @@ _NESTED = {
     "secrets": Secrets,
     "logs": Logs,
     "vulnerabilities": Vulnerabilities,
+    "dependencies": Dependencies,
     "sla_days": SlaDays,
     "hardening": Hardening,
     "monitoring": Monitoring,
@@ -265,6 +275,13 @@ def _convert(key: str, dotted: str, value: Any, where: str, source: str) -> Any:
         if not isinstance(value, YMap):
             raise PolicyError(f"{where}: '{dotted}' must be a mapping, got {_kind(value)}")
         return _build(_NESTED[key], value, source, f"{dotted}.")
+    if key == "exclude_paths":
+        paths = _str_list(dotted, value, where)
+        for item in paths:
+            if not item or item.startswith("/") or ".." in PurePosixPath(item).parts:
+                raise PolicyError(f"{where}: '{dotted}' entry '{item}' must be a path inside the "
+                                  "repository")
+        return tuple(paths)
     if key in ("production_branches", "allowed_bots", "enforce"):
         items = _str_list(dotted, value, where)
         if key == "enforce":
@@ -433,6 +450,8 @@ vulnerabilities:
   sla_days: {critical: 15, high: 30, medium: 90, low: 180}
   max_db_age_hours: 24     # an older advisory database is not a scan
   osv_db: ""               # offline OSV database (advisory folder or all.zip files), if any
+dependencies:
+  exclude_paths: []        # lockfiles that are not this project's, e.g. [tests/fixtures/]
 hardening:
   zizmor_persona: regular  # regular | pedantic | auditor
   fail_on: low             # lowest finding severity that fails HD-1

@@ -204,7 +204,8 @@ def run(
         files[EVIDENCE_SECRETS] = json_bytes(secret_scan.to_json())
     evidence = replace(evidence, secret_scan=secret_scan, secret_scan_error=scan_error,
                        available=frozenset(files))
-    inventory, inventory_error = _inventory(checkout.root, options.sboms)
+    inventory, inventory_error = _inventory(checkout.root, options.sboms,
+                                            policy.dependencies.exclude_paths)
     if inventory is not None:
         files[EVIDENCE_SBOM] = cyclonedx_json(inventory,
                                               repository=subject.repository or checkout.root.name,
@@ -351,10 +352,11 @@ def _scan_change(checkout: Checkout, policy: Policy, base: str | None, head: str
         return None, exc.message
 
 
-def _inventory(root: Path, sboms: tuple[Path, ...]) -> tuple[Inventory | None, str | None]:
+def _inventory(root: Path, sboms: tuple[Path, ...],
+               exclude: tuple[str, ...]) -> tuple[Inventory | None, str | None]:
     """The lockfiles of the checkout and the SBOMs given; an SBOM that cannot be opened raises."""
     try:
-        return build_inventory(root, sboms), None
+        return build_inventory(root, sboms, exclude), None
     except OSError as exc:
         return None, f"the checkout could not be walked for lockfiles: {exc.strerror or exc}"
 

@@ -34,8 +34,11 @@ from evidencepack.scanners.pipeline.model import CapabilityKind as K
         ("gh attestation verify app.tgz -R acme/shop", [(K.VERIFY_SIGNATURE, 0)]),
         ("evidencepack verify-artifact app.tgz --pack p.tar.gz", [(K.VERIFY_SIGNATURE, 0)]),
         ("evidencepack run --artifact app.tgz --verified-pack p.tar.gz",
-         [(K.VERIFY_SIGNATURE, 0)]),
-        ("evidencepack run --artifact app.tgz", []),
+         [(K.SECRET_SCAN, 0), (K.SBOM, 0), (K.SIGNING, 0), (K.VERIFY_SIGNATURE, 0)]),
+        ("evidencepack run --artifact app.tgz", [(K.SECRET_SCAN, 0), (K.SBOM, 0), (K.SIGNING, 0)]),
+        ("evidencepack run --store s", [(K.SECRET_SCAN, 0), (K.SBOM, 0)]),
+        ("evidencepack run --osv-db osv/", [(K.DEPENDENCY_SCAN, 0), (K.SECRET_SCAN, 0), (K.SBOM, 0)]),
+        ("evidencepack scan workflows .", []),
         ("kubectl apply -f k8s/", [(K.DEPLOY, 0)]),
         ("twine upload dist/*", [(K.DEPLOY, 0)]),
         ("cargo publish --dry-run", []),
@@ -55,6 +58,7 @@ def test_actions_match_by_name_before_the_ref() -> None:
     assert [k for k, _ in recognise_action("actions/attest-build-provenance@abc")] == [K.SIGNING]
     assert recognise_action("aquasecurity/trivy-action-fork@v1") == []
     assert recognise_action("./.github/actions/local") == []
+    assert [k for k, _ in recognise_action("evidencepack/evidencepack@abc")] == [K.SECRET_SCAN, K.SBOM]
 
 
 def test_gitlab_templates_and_images() -> None:
@@ -62,5 +66,7 @@ def test_gitlab_templates_and_images() -> None:
     assert kinds == [K.DEPENDENCY_SCAN, K.SBOM]
     assert [k for k, _ in recognise_gitlab_template("Security/Secret-Detection.gitlab-ci.yml")] == \
         [K.SECRET_SCAN]
+    assert [k for k, _ in recognise_gitlab_template(
+        "https://ci.acme.dev/templates/evidencepack.gitlab-ci.yml")] == [K.SECRET_SCAN, K.SBOM]
     assert [k for k, _ in recognise_image("zricethezav/gitleaks:v8")] == [K.SECRET_SCAN]
     assert recognise_image("python:3.12") == []

@@ -74,6 +74,8 @@ class Sbom(CapabilityControl):
         read = [lf for lf in inventory.lockfiles if lf.error is None]
         what = (f"this build's SBOM ({EVIDENCE_SBOM}) lists "
                 f"{plural(len(inventory.components), 'component')} from {len(read)} lockfile(s) and SBOM(s)")
+        if inventory.excluded:
+            what += f" (left out by the policy's dependencies.exclude_paths: {', '.join(inventory.excluded)})"
         if inventory.errors:
             findings = tuple(
                 self.finding("lockfile-unreadable",

@@ -94,3 +94,51 @@ def test_bad_source_date_epoch_exits_2() -> None:
     out = invoke("scan", "deps", LOCKFILES / "npm-v3", "--format", "cyclonedx",
                  env={"SOURCE_DATE_EPOCH": "yesterday"})
     assert out.exit_code == 2 and "SOURCE_DATE_EPOCH" in out.output
+
+
+def test_policy_excludes_fixture_lockfiles_and_records_it(tmp_path: Path) -> None:
+    tree = tmp_path / "project"
+    shutil.copytree(LOCKFILES / "cargo", tree)
+    shutil.copytree(LOCKFILES / "npm-v3", tree / "tests" / "fixtures" / "npm")
+    shutil.copytree(LOCKFILES / "npm-v3", tree / "tests" / "fixtures-kept")
+    (tree / "evidencepack.yml").write_text("dependencies:\n  exclude_paths: [tests/fixtures/]\n")
+    out = invoke("scan", "deps", tree, "--format", "json")
+    assert out.exit_code == 0, out.output
+    document = json.loads(out.stdout)
+    assert [lf["path"] for lf in document["lockfiles"]] == ["Cargo.lock",
+                                                           "tests/fixtures-kept/package-lock.json"]
+    assert document["excluded_paths"] == ["tests/fixtures/"]
+    plain = tmp_path / "plain.yml"
+    plain.write_text("version: 1\n")
+    without = json.loads(invoke("scan", "deps", tree, "--format", "json", "--policy", plain).stdout)
+    assert len(without["lockfiles"]) == 3
+
+
+def test_run_records_the_excluded_paths_in_the_pack(tmp_path: Path) -> None:
+    import subprocess
+
+    tree = tmp_path / "project"
+    shutil.copytree(LOCKFILES / "cargo", tree)
+    shutil.copytree(LOCKFILES / "npm-v3", tree / "tests" / "fixtures" / "npm")
+    (tree / "evidencepack.yml").write_text("dependencies:\n  exclude_paths: [tests/fixtures]\n")
+    env = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "Dev",
+           "GIT_COMMITTER_EMAIL": "dev@example.com", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=tree, env=env, check=True)
+    out = invoke("run", tree, "--store", tmp_path / "store", "--format", "json")
+    document = json.loads(out.stdout)
+    pack = Path(document["pack"])
+    inventory = json.loads((pack / "evidence/sbom/inventory.json").read_text())
+    assert inventory["excluded_paths"] == ["tests/fixtures"]
+    assert [lf["path"] for lf in inventory["lockfiles"]] == ["Cargo.lock"]
+    results = json.loads((pack / "controls/results.json").read_text())
+    in2 = next(r for r in results["controls"] if r["id"] == "IN-2")
+    assert "left out by the policy's dependencies.exclude_paths: tests/fixtures" in in2["rationale"]
+
+
+def test_exclude_paths_must_stay_inside_the_repository(tmp_path: Path) -> None:
+    (tmp_path / "evidencepack.yml").write_text("dependencies:\n  exclude_paths: [../elsewhere]\n")
+    out = invoke("scan", "deps", tmp_path)
+    assert out.exit_code == 2
+    assert ("evidencepack.yml:2:18: 'dependencies.exclude_paths' entry '../elsewhere' must be a path"
+            in out.output)

@@ -24,7 +24,7 @@ project itself (a vendored tree's own lockfiles describe code already listed by 
 
 
 def find_lockfiles(root: Path, unreadable: list[LockfileResult] | None = None,
-                   manifests: list[str] | None = None) -> list[str]:
+                   manifests: list[str] | None = None, exclude: Sequence[str] = ()) -> list[str]:
     """Repository-relative paths of the files an extractor reads, sorted; links not followed.
 
     A directory that cannot be listed may hold lockfiles: it is added to `unreadable`.
@@ -37,12 +37,20 @@ def find_lockfiles(root: Path, unreadable: list[LockfileResult] | None = None,
             unreadable.append(LockfileResult(path=where, format="directory",
                                              error=f"cannot be listed: {exc.strerror or exc}"))
 
+    prefixes = tuple(p.strip("/") for p in exclude if p.strip("/"))
+
+    def excluded(rel: str) -> bool:
+        return any(rel == p or rel.startswith(p + "/") for p in prefixes)
+
     found = []
     for directory, dirs, files in os.walk(root, followlinks=False, onerror=refused):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         base = Path(directory).relative_to(root)
+        here = "" if str(base) == "." else base.as_posix() + "/"
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not excluded(here + d))
         for name in files:
             rel = PurePosixPath(base.as_posix(), name) if str(base) != "." else PurePosixPath(name)
+            if excluded(rel.as_posix()):
+                continue
             if extractor_for(rel) is not None:
                 found.append(rel.as_posix())
             elif manifests is not None and manifest_kind(name) is not None:
@@ -96,8 +104,9 @@ def _display(root: Path, sbom: Path) -> str:
         return str(sbom)
 
 
-def build_inventory(root: Path, sboms: Sequence[Path] = ()) -> Inventory:
-    """Every lockfile under `root` and every SBOM given, read, deduplicated and sorted.
+def build_inventory(root: Path, sboms: Sequence[Path] = (), exclude: Sequence[str] = ()) -> Inventory:
+    """Every lockfile under `root` (but those under an `exclude` path) and every SBOM given,
+    read, deduplicated and sorted.
 
     Raises `InputError` when `root` is not a directory or an SBOM cannot be opened; an
     unparseable lockfile or SBOM is a `LockfileResult` with `error`, never skipped.
@@ -109,7 +118,7 @@ def build_inventory(root: Path, sboms: Sequence[Path] = ()) -> Inventory:
     root = root.resolve()
     unreadable: list[LockfileResult] = []
     manifests: list[str] = []
-    lockfiles = find_lockfiles(root, unreadable, manifests)
+    lockfiles = find_lockfiles(root, unreadable, manifests, exclude)
     results = [read_lockfile(root, rel) for rel in lockfiles]
     results.extend(unreadable)
     results.extend(read_sbom(path, _display(root, path)) for path in sboms)
@@ -117,4 +126,5 @@ def build_inventory(root: Path, sboms: Sequence[Path] = ()) -> Inventory:
     cleaned = [replace(r, components=merge_components(r.components)) for r in results]
     components = merge_components(c for r in cleaned for c in r.components)
     unlocked = unlocked_manifests(manifests, lockfiles, lambda rel: read_tree_file(root, rel))
-    return Inventory(lockfiles=tuple(cleaned), components=components, unlocked=unlocked)
+    return Inventory(lockfiles=tuple(cleaned), components=components, unlocked=unlocked,
+                     excluded=tuple(exclude))

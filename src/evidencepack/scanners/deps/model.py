@@ -87,6 +87,8 @@ class Inventory:
     lockfiles: tuple[LockfileResult, ...]
     components: tuple[Component, ...]
     """Sorted; one entry per (ecosystem, name, version, source)."""
+    excluded: tuple[str, ...] = ()
+    """Paths the policy leaves out (`dependencies.exclude_paths`), recorded as such."""
     unlocked: tuple[str, ...] = ()
     """Dependency manifests (package.json, Cargo.toml, ...) that declare dependencies with no
     lockfile of theirs beside or above them: what the components cannot cover."""

@@ -29,6 +29,7 @@ def inventory_json(inventory: Inventory, *, components: bool = True) -> dict[str
         "errors": [{"path": lf.path, "format": lf.format, "error": lf.error} for lf in inventory.errors],
         "component_count": len(inventory.components),
         "unlocked_manifests": list(inventory.unlocked),
+        "excluded_paths": list(inventory.excluded),
     }
     if components:
         document["components"] = [c.to_json() for c in inventory.components]
@@ -95,8 +96,8 @@ class DepsScan:
         return bool(self.inventory.errors or self.inventory.unlocked)
 
 
-def scan_deps(path: Path, sboms: Sequence[Path] = ()) -> DepsScan:
-    """Inventory the lockfiles under `path` and the SBOMs given."""
+def scan_deps(path: Path, sboms: Sequence[Path] = (), exclude: Sequence[str] = ()) -> DepsScan:
+    """Inventory the lockfiles under `path` (but `exclude`) and the SBOMs given."""
     from ...sources.repository import open_tree, repository_slug
 
     if not path.exists():
@@ -105,7 +106,7 @@ def scan_deps(path: Path, sboms: Sequence[Path] = ()) -> DepsScan:
         raise InputError(f"{path}: not a directory")
     check_sbom_paths(sboms)
     checkout = open_tree(path)
-    inventory = build_inventory(path, sboms)
+    inventory = build_inventory(path, sboms, exclude)
     repository = repository_slug(checkout.remote_url)[0] or path.resolve().name
     commit = checkout.head.sha if checkout.head else None
     return DepsScan(inventory, repository, commit, sbom_timestamp())
