@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .controls.base import Evidence, platform_name, unavailable_reason
-from .controls.review_chain import ChangeReview, assess, instant, latest_decisions
-from .model import ApprovalRecord, ChangeRecord, DeployRecord
+from .controls.review_chain import ChangeReview, assess, latest_decisions
+from .model import ApprovalRecord, ChangeRecord, DeployRecord, instant
 from .scanners.pipeline.model import CapabilityKind
 from .sources.platform import BranchRules, Change, PlatformEvidence
 

@@ -7,6 +7,7 @@ results into text. Nothing here performs I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -315,3 +316,20 @@ class PackContent:
     @property
     def summary(self) -> ControlSummary:
         return ControlSummary.of(self.results)
+
+
+def instant(text: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware UTC datetime; None when absent or unreadable.
+
+    Platforms differ (`Z`, `+00:00`, milliseconds): comparing parsed instants, not strings,
+    keeps the order right across them.
+    """
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -9,8 +9,8 @@ lists. Only each reviewer's latest decision counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from ..model import instant
 from ..policy import Policy
 from ..sources.platform import Change, PlatformEvidence, Review
 
@@ -103,23 +103,6 @@ def _refusal(reviewer: str, review: Review, change: Change, platform: PlatformEv
     if _after(review.submitted_at, change.merged_at):
         return f"{reviewer} approved after the merge"
     return None
-
-
-def instant(text: str | None) -> datetime | None:
-    """An ISO 8601 time as an aware UTC datetime; None when absent or unreadable.
-
-    Platforms differ (`Z`, `+00:00`, milliseconds): comparing parsed instants, not strings,
-    keeps the order right across them.
-    """
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _after(first: str | None, second: str | None) -> bool:

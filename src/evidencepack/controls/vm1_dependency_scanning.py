@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..model import Finding, Location, Severity, Status
+from ..model import Finding, Location, Severity, Status, instant
 from ..scanners.deps.matching import VulnerabilityReport
-from ..scanners.deps.osv_db import iso, parse_time
+from ..scanners.deps.osv_db import iso
 from ..scanners.pipeline.model import CapabilityKind
 from .base import EVIDENCE_VULNERABILITIES, Evidence, Outcome, plural
 from .capability import CapabilityControl
@@ -44,7 +44,7 @@ class DependencyScanning(CapabilityControl):
         files = (EVIDENCE_VULNERABILITIES,)
         db = report.database
         limit = evidence.policy.vulnerabilities.max_db_age_hours
-        as_of, scanned = db.as_of, parse_time(report.scanned_at)
+        as_of, scanned = db.as_of, instant(report.scanned_at)
         if as_of is None or scanned is None:
             return Outcome(Status.ERROR, f"the age of the advisory database ({db.source}) is "
                            "unknown: no advisory carries a modification time", evidence=files)

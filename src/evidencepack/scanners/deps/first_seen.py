@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ...model import instant
 from ...store.interface import PackRecord, Store
 from .matching import VulnerabilityMatch, VulnerabilityReport
-from .osv_db import iso, parse_time
+from .osv_db import iso
 
 VULNERABILITIES_FILE = "evidence/deps/vulnerabilities.json"
 
@@ -45,12 +46,12 @@ def pack_sightings(store: Store, record: PackRecord) -> tuple[dict[str, list[Sig
         return found, None
     try:
         entries = json.loads(raw)["vulnerabilities"]
-        created = parse_time(record.created_at)
+        created = instant(record.created_at)
         if created is None:
             raise ValueError("no creation time")
         for entry in entries:
             ids = frozenset([entry["id"], *entry.get("aliases", [])])
-            recorded = parse_time(entry.get("first_seen"))
+            recorded = instant(entry.get("first_seen"))
             seen = min(created, recorded) if recorded else created
             package = package_of(entry["package"]["purl"])
             found.setdefault(package, []).append(Sighting(

@@ -52,6 +52,18 @@ class LockfileInput:
         """Text of another file of the tree; None when absent. Raises for an unsafe one."""
         return read_tree_file(self.root, relative)
 
+    def sibling_json(self, name: str) -> dict[str, Any] | None:
+        """The JSON object in `name` beside this file (a package.json, a composer.json);
+        None when it is absent, not JSON or not an object."""
+        text = self.read(self.sibling(name) or name)
+        if text is None:
+            return None
+        try:
+            data = load_json(text)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
 
 def read_tree_file(root: Path, relative: str) -> str | None:
     """A regular file of the tree as UTF-8 text; None when it does not exist.

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from ...errors import InputError, YamlError
-from ...model import Severity
+from ...model import Severity, instant
 from ...yamltree import parse_yaml
 from .severity import Rating, rate
 from .versions import base_ecosystem, normalize_name
@@ -74,13 +74,13 @@ class DatabaseInfo:
         """How current the data of one ecosystem is; None when it has no advisory at all."""
         if self.ecosystems is None:
             return self.as_of
-        return parse_time(self.ecosystems.get(ecosystem))
+        return instant(self.ecosystems.get(ecosystem))
 
     @property
     def as_of(self) -> datetime | None:
         """The moment the data is current to: the fetch time, else the newest advisory."""
         for text in (self.fetched_at, self.newest_modified):
-            moment = parse_time(text)
+            moment = instant(text)
             if moment is not None:
                 return moment
         return None
@@ -98,17 +98,6 @@ class DatabaseInfo:
             "skipped_count": self.skipped_count,
             "ecosystems": dict(self.ecosystems) if self.ecosystems is not None else None,
         }
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """An RFC 3339 time as an aware UTC datetime; None when absent or invalid."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -498,7 +487,7 @@ def _parse(build: _Build, where: str, name: str, data: bytes) -> dict[str, Any] 
     if not isinstance(doc.get("modified"), str):
         build.skip(where, f"{doc['id']}: not an OSV record (no `modified` time)")
         return None
-    modified = parse_time(doc["modified"])
+    modified = instant(doc["modified"])
     if modified is None:
         build.skip(where, f"{doc['id']}: `modified` is not an RFC 3339 time")
         return None

@@ -21,8 +21,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from ...model import instant
 from .matching import VulnerabilityMatch, VulnerabilityReport
-from .osv_db import parse_time
 
 VEX_DIR = ".evidencepack/vex"
 MAX_VEX_BYTES = 4 * 1024 * 1024
@@ -169,8 +169,8 @@ def applies(statement: VexStatement, vuln: VulnerabilityMatch) -> bool:
 
 def apply_vex(report: VulnerabilityReport, vex: VexSet) -> VulnerabilityReport:
     """The report with each finding's status set by the latest statement that applies."""
-    ordered = sorted(vex.statements, key=lambda s: (parse_time(s.timestamp) is None,
-                                                     parse_time(s.timestamp), s.document, s.index))
+    ordered = sorted(vex.statements, key=lambda s: (instant(s.timestamp) is None,
+                                                     instant(s.timestamp), s.document, s.index))
     decided = []
     for vuln in report.vulnerabilities:
         latest = None

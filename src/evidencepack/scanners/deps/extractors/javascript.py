@@ -38,15 +38,8 @@ def load_yaml(file: LockfileInput) -> YamlDocument:
 
 def package_json_direct(file: LockfileInput) -> tuple[set[str], set[str]] | None:
     """(runtime, dev) dependency names of the package.json beside the lockfile."""
-    sibling = file.sibling("package.json")
-    text = file.read(sibling) if sibling else None
-    if text is None:
-        return None
-    try:
-        data = load_json(text)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
+    data = file.sibling_json("package.json")
+    if data is None:
         return None
     runtime = {n for k in ("dependencies", "optionalDependencies", "peerDependencies")
                for n in _mapping(data.get(k))}

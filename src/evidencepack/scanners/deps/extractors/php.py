@@ -48,15 +48,8 @@ class ComposerLockExtractor(Extractor):
         return self.result(file, out, direct=[c.purl for c in out if c.direct])
 
     def _direct(self, file: LockfileInput) -> set[str] | None:
-        sibling = file.sibling("composer.json")
-        text = file.read(sibling) if sibling else None
-        if text is None:
-            return None
-        try:
-            data = load_json(text)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
+        data = file.sibling_json("composer.json")
+        if data is None:
             return None
         return {k.lower() for section in ("require", "require-dev")
                 if isinstance(data.get(section), dict) for k in data[section] if "/" in k}
