@@ -154,6 +154,7 @@ def test_vm2_ages_open_vulnerabilities_across_packs(tmp_path: Path, db: OfflineD
     # Medium ones are not judged; unrated ones are listed as such.
     assert any(f.rule == "severity-unknown" and "oldlib" in f.message for f in result.findings)
     assert not any("pyyaml" in f.message for f in result.findings)
+    assert "without a CVSS vector or rating not judged against the SLA" in result.rationale
 
 
 def test_vm2_first_seen_ignores_other_repositories_and_later_packs(tmp_path: Path,
