@@ -6,17 +6,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..model import Finding, Location, Severity, Status, Subject
-from ..pack.artifacts import SignedArtifact
-from ..pack.verify_artifact import ArtifactCheck
 from ..policy import Policy
-from ..scanners.deps.matching import VulnerabilityReport
-from ..scanners.deps.model import Inventory
 from ..scanners.pipeline.model import PipelineAnalysis
-from ..scanners.secrets.scan import ScanResult
 from ..sources.platform import LocalCommit, PlatformEvidence, Unavailable
+
+if TYPE_CHECKING:  # only annotations: the scanners and signers stay out of every control's imports
+    from ..pack.artifacts import SignedArtifact
+    from ..pack.verify_artifact import ArtifactCheck
+    from ..scanners.deps.matching import VulnerabilityReport
+    from ..scanners.deps.model import Inventory
+    from ..scanners.secrets.scan import ScanResult
 
 # Pack-relative paths of the evidence files controls refer to.
 EVIDENCE_PIPELINE = "evidence/pipeline/analysis.json"

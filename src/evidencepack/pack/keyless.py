@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SigningKeyError
+
+if TYPE_CHECKING:  # httpx is imported only when a token is fetched: every run imports this module
+    import httpx
 
 INSTALL_HINT = "pip install 'evidencepack[keyless]'"
 
@@ -79,6 +80,8 @@ def identity_token(env: Mapping[str, str], transport: httpx.BaseTransport | None
             "--keyless needs an OIDC identity token: none in SIGSTORE_ID_TOKEN, and no GitHub "
             "Actions token service (give the job `permissions: id-token: write`)"
         )
+    import httpx
+
     try:
         with httpx.Client(transport=transport, timeout=30) as client:
             # The URL carries its own query (api-version): add to it, do not replace it.

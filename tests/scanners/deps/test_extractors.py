@@ -202,7 +202,6 @@ def test_components_of_each_format(case: str, path: str, fmt: str,
     assert result.format == fmt
     got = [(c.purl.split("?")[0], c.direct, c.scope) for c in result.components]
     assert got == expected
-    assert sorted(result.direct) == sorted(c.purl for c in result.components if c.direct)
 
 
 def test_every_fixture_case_is_in_the_table() -> None:
@@ -246,8 +245,8 @@ def test_package_lock_graph_follows_node_resolution() -> None:
     assert react17.dependencies == ("pkg:npm/loose-envify@1.4.0",)
     assert react18.dependencies == ("pkg:npm/loose-envify@1.4.0",)
     # workspace member packages/ui uses its nested react 17, not the hoisted 18
-    assert "pkg:npm/react@17.0.2" in result.direct
-    assert "pkg:npm/react@18.2.0" not in result.direct
+    assert react17.direct is True
+    assert react18.direct is not True
     assert not any("acme" in c.purl for c in result.components)  # the workspace itself
 
 

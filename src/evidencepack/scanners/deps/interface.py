@@ -114,13 +114,13 @@ class Extractor(ABC):
         """Read the components; raise `LockfileError` or a parser error when it cannot."""
 
     def result(self, file: LockfileInput, components: Iterable[Component], *,
-               format: str | None = None, direct: Iterable[str] = (),
-               unresolved: Iterable[str] = ()) -> LockfileResult:
+               format: str | None = None, unresolved: Iterable[str] = ()) -> LockfileResult:
+        """The components may repeat a package (several lockfile entries of one version):
+        the inventory merges them."""
         return LockfileResult(
             path=file.path,
             format=format or self.format,
             components=tuple(components),
-            direct=tuple(sorted(set(direct))),
             unresolved=tuple(unresolved),
         )
 

@@ -64,8 +64,6 @@ class LockfileResult:
     components: tuple[Component, ...] = ()
     error: str | None = None
     """One line saying why the file could not be read; components are then empty."""
-    direct: tuple[str, ...] = ()
-    """purls of the root project's direct dependencies, where the file tells."""
     unresolved: tuple[str, ...] = ()
     """Entries the file names without a version it pins (e.g. `flask>=2` in a requirements
     file, a Maven dependency whose version is inherited): reported, never guessed."""

@@ -15,7 +15,6 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version as Pep440Version
-from univers import versions as univers_versions
 
 _STRICT = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
                      r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
@@ -35,20 +34,25 @@ def _pep440(text: str) -> Any:
         raise VersionError(f"{text!r} is not a PEP 440 version") from None
 
 
-def _univers(cls: type[univers_versions.Version], what: str) -> Callable[[str], Any]:
-    semver = issubclass(cls, univers_versions.SemverVersion)
+def _univers(class_name: str, what: str) -> Callable[[str], Any]:
+    """A parser through univers' `class_name`; univers is imported at the first version parsed,
+    not by every run that merely imports the matcher."""
 
     def parse(text: str) -> Any:
+        from univers import versions as univers_versions
+
+        cls = getattr(univers_versions, class_name)
+        semver = issubclass(cls, univers_versions.SemverVersion)
         try:
             if semver:
                 # univers' SemVer value is a `semantic_version` object; its coercion returns
                 # the plain class for some strings and univers' build-aware subclass for
                 # others, and the two do not order against each other. Every value is made
                 # the build-aware class, so one scheme's values always compare.
-                norm = cls.normalize(text)  # type: ignore[no-untyped-call]
+                norm = cls.normalize(text)
                 if _STRICT.match(norm):
                     return univers_versions.EnhancedSemanticVersion(norm)
-                value = cls.build_value(norm)  # type: ignore[no-untyped-call]
+                value = cls.build_value(norm)
                 return univers_versions.EnhancedSemanticVersion(str(value))
             return cls(text)
         except (univers_versions.InvalidVersion, ValueError, TypeError, AttributeError):
@@ -59,16 +63,16 @@ def _univers(cls: type[univers_versions.Version], what: str) -> Callable[[str], 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "PyPI": _pep440,
-    "npm": _univers(univers_versions.SemverVersion, "npm (SemVer)"),
-    "crates.io": _univers(univers_versions.SemverVersion, "crates.io (SemVer)"),
+    "npm": _univers("SemverVersion", "npm (SemVer)"),
+    "crates.io": _univers("SemverVersion", "crates.io (SemVer)"),
     # Go module versions are SemVer (OSV omits the `v` a go.mod has); pseudo-versions are
     # pre-releases that sort by their timestamp, `+incompatible` is build metadata.
-    "Go": _univers(univers_versions.GolangVersion, "Go module"),
-    "RubyGems": _univers(univers_versions.RubygemsVersion, "RubyGems"),
-    "Maven": _univers(univers_versions.MavenVersion, "Maven"),
-    "NuGet": _univers(univers_versions.NugetVersion, "NuGet"),
-    "Packagist": _univers(univers_versions.ComposerVersion, "Packagist (Composer)"),
-    SEMVER: _univers(univers_versions.SemverVersion, "SemVer"),
+    "Go": _univers("GolangVersion", "Go module"),
+    "RubyGems": _univers("RubygemsVersion", "RubyGems"),
+    "Maven": _univers("MavenVersion", "Maven"),
+    "NuGet": _univers("NugetVersion", "NuGet"),
+    "Packagist": _univers("ComposerVersion", "Packagist (Composer)"),
+    SEMVER: _univers("SemverVersion", "SemVer"),
 }
 
 ORDERED_ECOSYSTEMS = frozenset(_PARSERS) - {SEMVER}

@@ -19,8 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-
 from ...model import instant
 from .matching import VulnerabilityMatch, VulnerabilityReport
 
@@ -64,7 +62,10 @@ class VexSet:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
+def _validator() -> Any:
+    """The OpenVEX schema's validator, built when a repository has VEX documents."""
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
     text = resources.files("evidencepack").joinpath("data/openvex_json_schema.json").read_text(
         encoding="utf-8")
     return Draft202012Validator(json.loads(text))

@@ -17,7 +17,6 @@ from ...store.interface import Store
 from .first_seen import with_first_seen
 from .matching import VulnerabilityReport, match_components
 from .model import Inventory
-from .online import DEFAULT_API, OnlineDatabase
 from .osv_db import AdvisorySource, DatabaseError, default_cache_dir, iso, open_database
 from .vex import apply_vex, load_vex
 
@@ -58,6 +57,8 @@ def scan_vulnerabilities(
     source: AdvisorySource
     try:
         if online:
+            from .online import DEFAULT_API, OnlineDatabase  # httpx, only for --online
+
             source = OnlineDatabase(env.get(ENV_API) or DEFAULT_API, components, now=now)
         else:
             assert path is not None

@@ -56,4 +56,4 @@ class NugetLockExtractor(Extractor):
                     deps.append(component(NUGET, real, dep_version, file.path).purl)
             out.append(component(NUGET, name, version, file.path, direct=bool(info["direct"]),
                                  hashes=[h] if h else [], dependencies=deps))
-        return self.result(file, out, direct=[c.purl for c in out if c.direct])
+        return self.result(file, out)

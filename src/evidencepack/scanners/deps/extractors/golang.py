@@ -103,7 +103,7 @@ class GoModExtractor(Extractor):
             for module, version in _go_sum_modules(text or ""):
                 if module not in required:
                     out.append(component(GO, module, version, file.path, direct=False))
-        return self.result(file, out, direct=[c.purl for c in out if c.direct])
+        return self.result(file, out)
 
 
 def _go_sum_modules(text: str) -> list[tuple[str, str]]:

@@ -110,7 +110,7 @@ class MavenPomExtractor(Extractor):
             optional = _text(dep, "optional") == "true"
             out.append(component(MAVEN, name, version, file.path, direct=True,
                                  scope="dev" if scope == "test" else "optional" if optional else None))
-        return self.result(file, out, direct=[c.purl for c in out], unresolved=unresolved)
+        return self.result(file, out, unresolved=unresolved)
 
     def _properties(self, project: Element) -> dict[str, str]:
         props: dict[str, str] = {}

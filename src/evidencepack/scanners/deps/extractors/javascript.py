@@ -7,7 +7,7 @@ third-party components: they are left out, and their dependencies count as direc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -68,25 +68,6 @@ def _scope(dev: Any, optional: Any, dev_optional: Any = None) -> str | None:
     if optional is True:
         return "optional"
     return None
-
-
-def _merge(items: Iterable[Component]) -> list[Component]:
-    """One component per purl: hashes and dependencies joined, runtime scope wins over dev."""
-    by_purl: dict[str, Component] = {}
-    for c in items:
-        seen = by_purl.get(c.purl)
-        if seen is None:
-            by_purl[c.purl] = c
-            continue
-        by_purl[c.purl] = replace(
-            seen,
-            direct=True if seen.direct or c.direct else (
-                seen.direct if seen.direct is not None else c.direct),
-            scope=None if seen.scope is None or c.scope is None else seen.scope,
-            hashes=tuple(sorted(set(seen.hashes) | set(c.hashes))),
-            dependencies=tuple(sorted(set(seen.dependencies) | set(c.dependencies))),
-        )
-    return list(by_purl.values())
 
 
 # --- package-lock.json ----------------------------------------------------------------
@@ -157,7 +138,7 @@ class PackageLockExtractor(Extractor):
                     if target in built:
                         deps.add(built[target].purl)
             out.append(replace(c, direct=c.purl in direct, dependencies=tuple(sorted(deps))))
-        return self.result(file, _merge(out), format=f"package-lock.json v{version}", direct=direct)
+        return self.result(file, out, format=f"package-lock.json v{version}")
 
     def _v1(self, file: LockfileInput, data: dict[str, Any]) -> LockfileResult:
         names = package_json_direct(file)
@@ -199,9 +180,7 @@ class PackageLockExtractor(Extractor):
             return level
 
         walk(_mapping(data.get("dependencies")), "", [])
-        merged = _merge(out)
-        return self.result(file, merged, format="package-lock.json v1",
-                           direct=[c.purl for c in merged if c.direct])
+        return self.result(file, out, format="package-lock.json v1")
 
 
 def _resolve_node(entries: Mapping[str, Any], base: str, name: str) -> str | None:
@@ -302,9 +281,7 @@ class YarnLockExtractor(Extractor):
                     for n, r in _mapping(fields.get(section_name)).items()
                     if f"{n}@{r}" in by_descriptor}
             out.append(replace(c, dependencies=tuple(sorted(deps))))
-        merged = _merge(out)
-        return self.result(file, merged, format="yarn.lock v1",
-                           direct=[c.purl for c in merged if c.direct])
+        return self.result(file, out, format="yarn.lock v1")
 
     # berry (v2+): YAML, read with the guarded loader (no alias expansion, bounded size).
     def _berry(self, file: LockfileInput) -> LockfileResult:
@@ -349,7 +326,7 @@ class YarnLockExtractor(Extractor):
             out.append(replace(c, direct=(c.purl in direct) if workspaces else None,
                                dependencies=tuple(sorted(deps))))
         version = metadata.get("version", "?")
-        return self.result(file, _merge(out), format=f"yarn.lock berry (v{version})", direct=direct)
+        return self.result(file, out, format=f"yarn.lock berry (v{version})")
 
 
 # --- pnpm-lock.yaml -------------------------------------------------------------------
@@ -476,6 +453,6 @@ class PnpmLockExtractor(Extractor):
                 scope = "dev"
             out.append(replace(c, direct=c.purl in direct, scope=scope,
                                dependencies=tuple(sorted(edges.get(c.purl, ())))))
-        return self.result(file, _merge(out), format=f"pnpm-lock.yaml v{lock_version}",
-                           direct=direct, unresolved=unresolved)
+        return self.result(file, out, format=f"pnpm-lock.yaml v{lock_version}",
+                           unresolved=unresolved)
 

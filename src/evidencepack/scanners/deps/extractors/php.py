@@ -45,7 +45,7 @@ class ComposerLockExtractor(Extractor):
                 require = p.get("require") if isinstance(p.get("require"), dict) else {}
                 edges[name.lower()] = [r.lower() for r in require if "/" in r]
         out = link_by_name(out, edges)
-        return self.result(file, out, direct=[c.purl for c in out if c.direct])
+        return self.result(file, out)
 
     def _direct(self, file: LockfileInput) -> set[str] | None:
         data = file.sibling_json("composer.json")

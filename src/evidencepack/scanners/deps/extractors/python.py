@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -166,8 +166,7 @@ class RequirementsExtractor(Extractor):
     def extract(self, file: LockfileInput) -> LockfileResult:
         state = _RequirementsState()
         self._read(file, file.path, file.text, state, depth=0)
-        return self.result(file, state.components, unresolved=state.unresolved,
-                           direct=[c.purl for c in state.components if c.direct])
+        return self.result(file, state.components, unresolved=state.unresolved)
 
     def _read(self, file: LockfileInput, path: str, text: str, state: _RequirementsState,
               depth: int) -> None:
@@ -296,7 +295,7 @@ class PoetryLockExtractor(Extractor):
                 scope=scope, hashes=_file_hashes(files), qualifiers=_vcs(p.get("source")),
             ))
         out = link_by_name(out, edges)
-        return self.result(file, out, direct=_direct_purls(out))
+        return self.result(file, out)
 
 
 def _vcs(source: Any) -> dict[str, str] | None:
@@ -304,10 +303,6 @@ def _vcs(source: Any) -> dict[str, str] | None:
         ref = source.get("resolved_reference") or source.get("reference") or ""
         return {"vcs_url": f"git+{source['url']}" + (f"@{ref}" if ref else "")}
     return None
-
-
-def _direct_purls(components: Iterable[Component]) -> list[str]:
-    return [c.purl for c in components if c.direct]
 
 
 # --- uv.lock --------------------------------------------------------------------------
@@ -365,7 +360,7 @@ class UvLockExtractor(Extractor):
                 hashes=hashes, qualifiers=qualifiers,
             ))
         out = link_by_name(out, edges)
-        return self.result(file, out, direct=_direct_purls(out))
+        return self.result(file, out)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -450,4 +445,4 @@ class PdmLockExtractor(Extractor):
                 scope=scope, hashes=_file_hashes(files), qualifiers=qualifiers,
             ))
         out = link_by_name(out, edges)
-        return self.result(file, out, direct=_direct_purls(out))
+        return self.result(file, out)

@@ -75,4 +75,4 @@ class GemfileLockExtractor(Extractor):
                                  direct=name in direct if direct else None,
                                  hashes=checksums.get((name, version), []), qualifiers=qualifiers))
         out = link_by_name(out, edges)
-        return self.result(file, out, direct=[c.purl for c in out if c.direct])
+        return self.result(file, out)

@@ -70,4 +70,4 @@ class CargoLockExtractor(Extractor):
                 if target is not None and purl_key(target) in built:
                     deps.add(built[purl_key(target)].purl)
             out.append(replace(c, dependencies=tuple(sorted(deps))))
-        return self.result(file, out, direct=[c.purl for c in out if c.direct])
+        return self.result(file, out)
