@@ -50,7 +50,7 @@ from .scanners.deps.sbom import cyclonedx_json
 from .scanners.deps.sbom_input import check_sbom_paths
 from .scanners.deps.vulnerabilities import database_path, scan_vulnerabilities
 from .scanners.pipeline import PipelineReport, analyze_pipeline
-from .scanners.redaction import redact
+from .scanners.redaction import redact, redact_json
 from .scanners.secrets.scan import ScanResult, policy_rules, scan_history, scan_tree
 from .sources.ci import GITHUB_VARIABLES, GITLAB_VARIABLES, build_subject, pushed_range_base
 from .sources.collect import collect_platform, platform_access
@@ -426,7 +426,7 @@ def _evidence_files(
         if report.zizmor_json:
             # zizmor quotes the source lines it flags, which may hold a literal credential.
             text = report.zizmor_json.decode("utf-8", "replace")
-            files[EVIDENCE_ZIZMOR] = redact(text).text.encode("utf-8")
+            files[EVIDENCE_ZIZMOR] = redact_json(text).encode("utf-8")
     if policy.source is not None:
         text = Path(policy.source).read_text(encoding="utf-8")
         files[f"{EVIDENCE_CONFIG_DIR}/{POLICY_FILENAME}"] = redact(text).text.encode("utf-8")

@@ -97,3 +97,20 @@ def test_no_control_passes_on_missing_evidence(pipeline: PipelineAnalysis) -> No
         assert not unreadable, (control.id, result)
         if control.id == "HD-1":
             assert pipeline.hardening_error is None
+
+
+def test_ac4_is_error_when_the_platform_was_asked_but_not_read() -> None:
+    """A clean scan alone passes AC-4 only when no token was given; with a token whose
+    platform could not be read, the push-protection settings are unknown."""
+    from dataclasses import replace
+
+    from evidencepack.scanners.secrets.scan import ScanResult
+
+    clean = ScanResult("worktree", None, None, 3, 120, 0, {}, (), 113)
+    evidence = replace(_evidence(None), secret_scan=clean)
+    control = next(c for c in CONTROLS if c.id == "AC-4")
+    assert evaluate(control, evidence).status is Status.PASS
+    unread = replace(evidence, platform_error="the repository's path on the platform is unknown")
+    result = evaluate(control, unread)
+    assert result.status is Status.ERROR
+    assert "secret scanning and push protection settings not observed" in result.rationale

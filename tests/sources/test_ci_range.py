@@ -59,7 +59,7 @@ def test_run_scans_the_pushed_range_only(make_repo: Callable[..., Path], tmp_pat
                                           monkeypatch: pytest.MonkeyPatch, ci_free_env: None) -> None:
     """A secret committed before the push and removed is outside the pushed range; one added
     by the push is in it. A `before` the shallow checkout lacks falls back to the tree."""
-    token = "xoxb-" + "1234567890-1234567890123-" + "Zq8WmV3kPx7LcN2bRt5YhJ4d"
+    token = "xoxb-" + "5829104736-9047261835102-" + "Zq8WmV3kPx7LcN2bRt5YhJ4d"
     repo = make_repo({"README.md": "shop\n"})
     (repo / "old.env").write_text(f"SLACK_TOKEN={token}\n")
     _git(repo, "add", "-A")
@@ -67,7 +67,8 @@ def test_run_scans_the_pushed_range_only(make_repo: Callable[..., Path], tmp_pat
     _git(repo, "rm", "-q", "old.env")
     _git(repo, "commit", "-qm", "removed")
     before = _git(repo, "rev-parse", "HEAD")
-    (repo / "app.py").write_text("print('hello')\n")
+    pushed = "xoxb-" + "7302946185-8149305627413-" + "Mq4WnV8kPx2LcN7bRt9YhJ3e"
+    (repo / "app.py").write_text(f"print('hello')\nSLACK_TOKEN = '{pushed}'\n")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "the push")
     monkeypatch.setenv("CI_COMMIT_BEFORE_SHA", before)
@@ -77,7 +78,8 @@ def test_run_scans_the_pushed_range_only(make_repo: Callable[..., Path], tmp_pat
     pack = Path(json.loads(result.output[result.output.index("{"):])["pack"])
     scan = json.loads((pack / "evidence/secrets/scan.json").read_text())
     assert (scan["scope"], scan["base"], scan["commits_scanned"]) == ("range", before, 1)
-    assert scan["findings"] == []
+    # The push's own secret is found; the one removed before the push is outside the range.
+    assert [(f["path"], f["line"]) for f in scan["findings"]] == [("app.py", 2)]
 
     monkeypatch.setenv("CI_COMMIT_BEFORE_SHA", "e" * 40)
     result = CliRunner().invoke(main, ["run", str(repo), "--store", str(tmp_path / "s2"),

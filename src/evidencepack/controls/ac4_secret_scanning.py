@@ -11,6 +11,7 @@ from .base import (
     Outcome,
     accept,
     expired_allowances,
+    needs_platform,
     plural,
     unavailable_reason,
 )
@@ -80,6 +81,10 @@ class SecretScanning(Control):
             return Outcome(Status.ERROR, clean + "; " + unavailable_reason(
                 evidence, "secret scanning and push protection settings",
                 platform.missing("secret scanning") + platform.missing("security")), extra, files)
+        if platform is None and evidence.platform_error:
+            # A token was given but the platform could not be read: its settings are unknown.
+            return Outcome(Status.ERROR, clean + "; " + needs_platform(
+                evidence, "secret scanning and push protection settings"), extra, files)
         if platform is not None:
             clean += "; secret scanning and push protection are on"
         return Outcome(Status.PASS, clean, extra, files)

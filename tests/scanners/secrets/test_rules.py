@@ -1006,10 +1006,17 @@ def test_no_planted_secret_reaches_a_pack_sarif_or_log(
     workflow_token = crc_token(r, "ghp_")
     workflow_aws = "AKIA" + rnd(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
     secrets["workflow-github"], secrets["workflow-aws"] = workflow_token, workflow_aws
+    # The pack copies pipeline configuration: a secret of every rule goes into it as well.
+    r2 = seeded("workflow-script")
+    script = ""
+    for rule_id in sorted(CASES):
+        text, secret = CASES[rule_id].positive(r2)
+        script += "".join("          " + line + "\n" for line in text.splitlines())
+        secrets[f"workflow-{rule_id}"] = secret
     files[".github/workflows/ci.yml"] = (
         "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    env:\n"
         f"      GITHUB_TOKEN: {workflow_token}\n      AWS_ACCESS_KEY_ID: {workflow_aws}\n"
-        "    steps:\n      - run: make test\n"
+        "    steps:\n      - run: make test\n      - run: |\n" + script
     )
     repo = make_repo({"README.md": "shop\n"})
     base = git(repo, "rev-parse", "HEAD").strip()

@@ -58,7 +58,7 @@ def test_tree_scan_finds_redacts_and_counts_skips(make_repo: Callable[..., Path]
     (repo / "link.txt").symlink_to(outside)
     result = scan_tree(repo, max_bytes=100)
     assert [(f.rule, f.path, f.line) for f in result.findings] == [
-        (result.findings[0].rule, "app/settings.py", 1)]
+        ("github-pat-classic", "app/settings.py", 1)]
     finding = result.findings[0]
     assert finding.preview == f"{TOKEN[:4]}…({len(TOKEN)} chars)"
     assert result.skipped == {"lockfile": 1, "binary": 1, "over the size limit": 1, "symlink": 1}
@@ -272,3 +272,25 @@ def test_history_blocks_map_to_file_lines(make_repo: Callable[..., Path]) -> Non
     result = scan_history(open_checkout(repo), "HEAD~1")
     assert [(f.path, f.line, f.column) for f in result.findings] == [("app.py", 2, 10)]
     assert result.bytes_scanned == len(f"TOKEN = '{TOKEN}'\nd = 4\n")
+
+
+def test_short_secrets_are_shown_by_their_length_only(make_repo: Callable[..., Path]) -> None:
+    """Four characters of a four-character password are all of it."""
+    url = "postgres://app:k9Qz@db.internal/app"  # evidencepack:allow-secret made-up, for this test
+    repo = make_repo({"db.env": f"DATABASE_URL={url}\n"})
+    finding = next(f for f in scan_tree(repo).findings if f.rule == "postgres-url-password")
+    assert finding.preview == "…(4 chars)"
+    assert "k9Qz" not in json.dumps(scan_tree(repo).to_json())
+
+
+def test_an_allow_reason_never_carries_a_secret(make_repo: Callable[..., Path]) -> None:
+    """A comment before the secret would otherwise take the rest of the line as its reason."""
+    url = "postgres://app:Pq8zRw2mXk7vLt4s@db/x"  # evidencepack:allow-secret made-up, for this test
+    line = ('cfg = {"note": "evidencepack:allow-secret test data", '
+            f'"db": "{url}", "token": "' + TOKEN + '"}\n')
+    repo = make_repo({"cfg.py": line})
+    result = scan_tree(repo)
+    assert {f.rule for f in result.findings} == {"postgres-url-password", "github-pat-classic"}
+    document = json.dumps(result.to_json())
+    assert "Pq8zRw2mXk7vLt4s" not in document and TOKEN not in document
+    assert all(f.allowed_by and f.allowed_by.startswith("inline: test data") for f in result.findings)

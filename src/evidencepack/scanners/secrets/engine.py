@@ -28,11 +28,18 @@ ENGINE = "hyperscan keyword prefilter + Python regular expressions" if HAVE_HYPE
     else "regex keyword prefilter + Python regular expressions"
 
 
+PREVIEW_FROM = 16
+"""Secrets shorter than this are shown by their length alone: four characters of a short
+password are most of it."""
+
+
 def preview(secret: str) -> str:
     """What a person may see of a secret: its first four characters and its length.
 
     Characters that are not text (undecodable bytes) are shown as `?`.
     """
+    if len(secret) < PREVIEW_FROM:
+        return f"…({len(secret)} chars)"
     shown = secret[:4].encode("utf-8", "replace").decode("utf-8")
     return f"{shown}…({len(secret)} chars)"
 
@@ -129,9 +136,6 @@ class KeywordIndex:
                 out.setdefault(index, []).append(end)
         return out
 
-    def candidates(self, text: str) -> list[int]:
-        """Indices of the rules with at least one keyword in `text`."""
-        return sorted(self.hits(text))
 
 
 def _character_offsets(data: bytes, found: list[tuple[int, int]], errors: str) -> list[tuple[int, int]]:
@@ -195,15 +199,13 @@ class SecretMatcher:
         for index, ends in hits.items():
             rule = self.rules[index]
             group = "secret" if "secret" in rule.pattern.groupindex else 0
-            seen: set[int] = set()
             windows = _windows(text, ends, rule.multiline) if rule.keyword_in_match \
                 else iter([(0, len(text))])
             for lo, hi in windows:
                 for m in rule.pattern.finditer(text, lo, hi):
                     secret = m.group(group)
-                    if not secret or m.start(group) in seen:
+                    if not secret:  # the windows are disjoint: no match is seen twice
                         continue
-                    seen.add(m.start(group))
                     if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
                         continue
                     if rule.check is not None and not rule.check(secret):

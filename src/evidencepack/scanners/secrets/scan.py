@@ -28,6 +28,7 @@ from ...errors import InputError
 from ...model import Finding, Location, Severity
 from ...policy import Policy
 from ...sources.repository import Checkout, run_git
+from ..redaction import redact
 from .engine import ENGINE, Match, SecretMatcher, fingerprint, preview
 from .rules import RULES, Rule, load_gitleaks_toml, rule_from_table
 
@@ -168,12 +169,6 @@ def _locate(starts: Sequence[int], offset: int) -> tuple[int, int]:
     return lo + 1, offset - starts[lo] + 1
 
 
-def findings_in(text: str, path: str, matcher: SecretMatcher,
-                lines: Sequence[int] | None = None) -> list[SecretFinding]:
-    """Redacted findings of `text`; `lines` maps text lines to file lines (diff hunks)."""
-    return _findings(text, matcher.scan(text), path, lines)
-
-
 def _findings(text: str, matches: Sequence[Match], path: str,
               lines: Sequence[int] | None = None) -> list[SecretFinding]:
     if not matches:
@@ -182,8 +177,11 @@ def _findings(text: str, matches: Sequence[Match], path: str,
     out = []
     for match in matches:
         line, column = _locate(starts, match.start)
-        line_text = text[starts[line - 1]: starts[line] if line < len(starts) else len(text)]
-        out.append(_finding(match, path, lines[line - 1] if lines else line, column, line_text))
+        # The allow comment is looked for on the secret's line with the secret cut out, so a
+        # reason that runs to the end of the line can never carry it.
+        end = starts[line] if line < len(starts) else len(text)
+        around = text[starts[line - 1]:match.start] + " " + text[min(match.end, end):end]
+        out.append(_finding(match, path, lines[line - 1] if lines else line, column, around))
     return out
 
 
@@ -191,7 +189,9 @@ def _finding(match: Match, path: str, line: int, column: int, line_text: str) ->
     allowed, note = None, None
     comment = _ALLOW.search(line_text)
     if comment:
-        reason = comment.group("reason").strip().encode("utf-8", "replace").decode("utf-8")
+        # Another credential later on the line would otherwise be copied into the reason.
+        reason = redact(comment.group("reason").strip()).text
+        reason = reason.encode("utf-8", "replace").decode("utf-8")
         if reason:
             allowed = f"inline: {reason}"
         else:
