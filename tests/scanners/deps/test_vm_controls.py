@@ -286,3 +286,20 @@ def test_first_seen_reads_back_only_as_far_as_needed(tmp_path: Path, db: Offline
     again = with_first_seen(match_components(_components(), db, scanned_at=iso(now)), store,
                             REPO, now)
     assert {v.first_seen for v in again.vulnerabilities} == {iso(day + timedelta(days=1))}
+
+
+def test_neither_control_passes_on_a_scan_that_did_not_cover_the_inventory(db: OfflineDatabase) -> None:
+    """Nothing looked up (only an ecosystem evidencepack cannot match), or a lockfile unread:
+    VM-1 and VM-2 are error, not pass."""
+    now = MODIFIED + timedelta(hours=1)
+    hex_only = [Component("Hex", "plug", "1.0.0", "pkg:hex/plug@1.0.0", "mix.lock")]
+    nothing = _evidence(match_components(hex_only, db, scanned_at=iso(now)), now)
+    vm1 = _result("VM-1", nothing)
+    assert vm1.status is Status.ERROR and "nothing was looked up" in vm1.rationale
+    assert _result("VM-2", nothing).status is Status.ERROR
+    partial = _evidence(match_components(_components("3.1.4"), db, scanned_at=iso(now),
+                                         lockfile_errors=["poetry.lock: invalid TOML at line 3"]), now)
+    vm2 = _result("VM-2", partial)
+    assert vm2.status is Status.ERROR
+    assert "did not cover the whole inventory" in vm2.rationale
+    assert any(f.rule == "lockfile-not-scanned" for f in vm2.findings)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ...formats.sarif import RuleInfo, sarif_log
 from ...model import Finding, Severity
-from .matching import OSV_URL, VulnerabilityReport
+from .matching import OSV_URL, VulnerabilityReport, summary
 
 
 def vulnerability_findings(report: VulnerabilityReport) -> list[Finding]:
@@ -51,7 +51,7 @@ def vulnerability_sarif(report: VulnerabilityReport, tool_version: str) -> dict[
 def vulnerability_table(report: VulnerabilityReport) -> Table:
     """Vulnerabilities found, most severe first, with status and fixed versions."""
     db = report.database
-    counts = report.to_json()["summary"]
+    counts = summary(report.vulnerabilities)
     table = Table(
         title=(f"{counts['total']} vulnerability(ies), {counts['open']} open, in "
                f"{report.looked_up} package version(s); {db.kind} OSV data current to "
