@@ -86,7 +86,11 @@ if [ -n "$policy" ] && [ ! -f "$policy" ]; then
   fail "policy '$policy': no such file"
 fi
 if [ -n "$key" ] && [ ! -f "$key" ]; then
-  fail "key '$key': no such file"
+  # Never echo the value: a CI variable meant as a file path may hold the key itself.
+  case "$key" in
+    *"-----BEGIN"* | *$'\n'*) fail "the key input holds key material, not a path: give a file (a GitLab File variable, or write the secret to a file first)" ;;
+    *) fail "the key input names no file (its value is not shown)" ;;
+  esac
 fi
 case "$keyless" in
   true | false | "") ;;

@@ -284,7 +284,10 @@ def test_dry_run_keyless(make_repo: Callable[..., Path], tmp_path: Path) -> None
 @pytest.mark.parametrize(("inputs", "message"), [
     ({"keyless": "yes"}, "keyless must be true or false, not 'yes'"),
     ({"keyless": "true", "key": "README.md"}, "key and keyless exclude each other: give one"),
-    ({"key": "missing.key"}, "key 'missing.key': no such file"),
+    ({"key": "missing.key"}, "the key input names no file (its value is not shown)"),
+    ({"key": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFake\n-----END EC PRIVATE KEY-----"},
+     "the key input holds key material, not a path: give a file (a GitLab File variable, "
+     "or write the secret to a file first)"),
     ({"path": "missing-dir"}, "path 'missing-dir' is not a directory"),
 ])
 def test_bad_inputs_exit_2(inputs: dict[str, str], message: str,

@@ -241,7 +241,11 @@ def expired_allowances(control: str, evidence: Evidence) -> tuple[Finding, ...]:
 
 
 def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    if count == 1:
+        return f"{count} {word}"
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return f"{count} {word[:-1]}ies"
+    return f"{count} {word}s"
 
 
 def where(locations: Iterable[Location], limit: int = 3) -> str:

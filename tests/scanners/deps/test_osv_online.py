@@ -167,3 +167,16 @@ def test_run_online_puts_the_api_answer_in_the_pack(server: tuple[str, type[Fake
     assert report["vulnerabilities"]
     assert {a for v in report["vulnerabilities"] for a in v["advisories"]} <= set(ids)
     assert handler.batches and handler.batches[0] == 1
+
+
+def test_a_mirror_credential_in_the_url_is_never_recorded(server: tuple[str, type[FakeOsv]]) -> None:
+    url, _handler = server
+    with_login = url.replace("http://", "http://mirror-user:s3cr3t-mirror-pass@")
+    comps = [Component("npm", "left-pad", "1.0.0", "pkg:npm/left-pad@1.0.0", "package-lock.json")]
+    db = OnlineDatabase(with_login, comps, now=NOW, sleep=lambda _: None)
+    assert db.info.source == url
+    db.close()
+    with pytest.raises(DatabaseError) as failed:
+        OnlineDatabase("http://user:s3cr3t-mirror-pass@127.0.0.1:9", comps, now=NOW,
+                       sleep=lambda _: None)
+    assert "s3cr3t" not in str(failed.value) and "127.0.0.1:9/v1/querybatch" in str(failed.value)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -42,6 +42,8 @@ class OnlineDatabase(AdvisorySource):
                  client: httpx.Client | None = None, concurrency: int = CONCURRENCY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._base = base_url.rstrip("/")
+        self._shown = _without_credentials(self._base)
+        """What the report and errors name: a mirror's user and password never."""
         self._client = client or httpx.Client(timeout=httpx.Timeout(30.0), follow_redirects=False,
                                               headers={"User-Agent": "evidencepack"})
         self._sleep = sleep
@@ -49,10 +51,14 @@ class OnlineDatabase(AdvisorySource):
         """Queries per querybatch request sent (for the record and tests)."""
         self._by_package: dict[tuple[str, str], set[str]] = {}
         self._records: dict[str, Mapping[str, Any]] = {}
-        self._fetch(components, concurrency)
+        try:
+            self._fetch(components, concurrency)
+        except BaseException:
+            self.close()
+            raise
         newest = max((str(r.get("modified")) for r in self._records.values() if r.get("modified")),
                      default=None)
-        self._info = DatabaseInfo(kind="online", source=self._base, advisories=len(self._records),
+        self._info = DatabaseInfo(kind="online", source=self._shown, advisories=len(self._records),
                                   newest_modified=newest, fetched_at=iso(now))
 
     @property
@@ -110,6 +116,7 @@ class OnlineDatabase(AdvisorySource):
 
     def _request(self, method: str, path: str, body: Any) -> Any:
         url = self._base + path
+        shown = self._shown + path
         last = ""
         for attempt in range(RETRIES + 1):
             if attempt:
@@ -120,12 +127,12 @@ class OnlineDatabase(AdvisorySource):
                         last = f"HTTP {response.status_code}"
                         continue
                     if response.status_code != 200:
-                        raise DatabaseError(f"{url}: HTTP {response.status_code}")
+                        raise DatabaseError(f"{shown}: HTTP {response.status_code}")
                     data = bytearray()
                     for chunk in response.iter_bytes():
                         data.extend(chunk)
                         if len(data) > MAX_REPLY_BYTES:
-                            raise DatabaseError(f"{url}: reply larger than "
+                            raise DatabaseError(f"{shown}: reply larger than "
                                                 f"{MAX_REPLY_BYTES // (1024 * 1024)} MiB")
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
@@ -133,8 +140,17 @@ class OnlineDatabase(AdvisorySource):
             try:
                 return json.loads(bytes(data))
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise DatabaseError(f"{url}: the reply is not JSON") from None
-        raise DatabaseError(f"{url}: the OSV API did not answer ({last}) after {RETRIES + 1} tries")
+                raise DatabaseError(f"{shown}: the reply is not JSON") from None
+        raise DatabaseError(f"{shown}: the OSV API did not answer ({last}) after {RETRIES + 1} tries")
 
     def close(self) -> None:
         self._client.close()
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))

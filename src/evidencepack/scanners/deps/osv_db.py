@@ -123,6 +123,9 @@ class AdvisorySource(ABC):
         """The advisory's severity (an index may hold it precomputed)."""
         return rate(advisory)
 
+    def close(self) -> None:  # noqa: B027
+        """Release connections and files; a source without any keeps this."""
+
 
 @dataclass
 class _Build:

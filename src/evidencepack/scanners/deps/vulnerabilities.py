@@ -72,6 +72,8 @@ def scan_vulnerabilities(
         )
     except DatabaseError as exc:
         return None, exc.message
+    finally:
+        source.close()
     report = apply_vex(report, load_vex(root))
     if store is not None:
         report = with_first_seen(report, store, repository, now)
