@@ -29,7 +29,6 @@ from ..model import Subject
 from .dsse import STATEMENT_TYPE, envelope_text, sign_envelope
 from .keyless import BundleSigner
 from .signing import Signer, verify_digest_signature
-from .sigstore_bundle import BundleError, check_bundle
 
 ARTIFACTS_DIR = "evidence/artifacts"
 PUBLIC_KEY = f"{ARTIFACTS_DIR}/signing.pub"
@@ -73,11 +72,6 @@ class SignedArtifact:
             "signature": self.signature,
             "signature_verified": self.signature_verified,
         }
-
-
-def patterns_from_env(value: str | None) -> tuple[str, ...]:
-    """EVIDENCEPACK_ARTIFACTS: patterns separated by whitespace or newlines."""
-    return tuple(value.split()) if value else ()
 
 
 def collect_artifacts(patterns: Sequence[str], cwd: Path) -> tuple[Artifact, ...]:
@@ -229,6 +223,8 @@ def sign_artifacts(
         files[provenance] = envelope_text(sign_envelope(body, signer)).encode("ascii")
         digest = bytes.fromhex(artifact.sha256)
         if bundle_signer is not None:
+            from .sigstore_bundle import BundleError, check_bundle  # x509 only with --keyless
+
             signature = f"{ARTIFACTS_DIR}/{artifact.name}.sigstore.json"
             files[signature] = bundle_signer.sign_digest(artifact.name, digest)
             try:

@@ -379,3 +379,14 @@ def test_pnpm_v9_tarball_dependency(tmp_path: Path) -> None:
     [tiny] = lockfile.components
     assert (tiny.name, tiny.version, tiny.direct) == ("tiny", "1.2.0", True)
     assert tiny.purl == ("pkg:npm/tiny@1.2.0?download_url=https://codeload.github.com/acme/tiny/tar.gz/0a1b2c3")
+
+
+def test_git_qualifier_names_a_reference_only_when_there_is_one() -> None:
+    from evidencepack.scanners.deps.components import vcs_qualifier
+
+    assert vcs_qualifier("https://github.com/acme/lib.git", "v1.2.0") == {
+        "vcs_url": "git+https://github.com/acme/lib.git@v1.2.0"}
+    assert vcs_qualifier("https://github.com/acme/lib.git", None) == {
+        "vcs_url": "git+https://github.com/acme/lib.git"}
+    assert vcs_qualifier("git+ssh://git@example.com/lib.git", "") == {
+        "vcs_url": "git+ssh://git@example.com/lib.git"}

@@ -150,11 +150,11 @@ def test_not_comparable_is_reported_never_silently_clean(tmp_path: Path) -> None
     assert [u.purl for u in report.unknown_ecosystem] == ["pkg:generic/plug@1.0.0"]
 
 
-def test_ecosystem_suffix_is_ignored_and_names_are_normalized() -> None:
-    entry = {"package": {"ecosystem": "PyPI:extra", "name": "Foo_Bar"},
-             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2"}]}]}
-    assert evaluate(entry, "PyPI", "1.5").verdict is Verdict.AFFECTED
-    assert evaluate(entry, "PyPI", "2").verdict is Verdict.NOT_AFFECTED
+def test_ecosystem_suffix_is_ignored_and_names_are_normalized(tmp_path: Path) -> None:
+    """Through the index and the matcher, where the suffix and the name are handled."""
+    a = advisory("PYSEC-2026-9", "PyPI:extra", "Foo_Bar", events=[{"introduced": "0"}, {"fixed": "2"}])
+    report = scan(tmp_path, [a], [("PyPI", "foo-bar", "1.5"), ("PyPI", "FOO.bar", "2")])
+    assert hits(report) == {("PYSEC-2026-9", "1.5")}
 
 
 def test_malformed_event_is_undetermined() -> None:

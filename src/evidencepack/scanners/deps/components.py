@@ -140,3 +140,18 @@ def link_by_name(components: Iterable[Component],
         deps.discard(c.purl)
         out.append(replace(c, dependencies=tuple(sorted(deps | set(c.dependencies)))))
     return out
+
+
+def purl_package(purl: str) -> tuple[str, str | None]:
+    """(type/namespace/name, case-folded, `%40` read as `@`; the version or None) of a Package
+    URL, qualifiers and subpath dropped: how VEX products and first-seen records are matched."""
+    core = purl.split("#", 1)[0].split("?", 1)[0].replace("%40", "@")
+    head, _, last = core.rpartition("/")
+    name, _, version = last.partition("@")
+    return f"{head}/{name}".lower(), (version or None)
+
+
+def vcs_qualifier(url: str, ref: object = None) -> dict[str, str]:
+    """The purl `vcs_url` qualifier of a Git dependency: `git+URL`, and `@ref` when there is one."""
+    text = url if url.startswith("git+") else f"git+{url}"
+    return {"vcs_url": text + (f"@{ref}" if isinstance(ref, str) and ref else "")}

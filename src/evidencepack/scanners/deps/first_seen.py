@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ...model import instant
 from ...store.interface import PackRecord, Store
+from .components import purl_package
 from .matching import VulnerabilityMatch, VulnerabilityReport
 from .osv_db import iso
 
@@ -24,8 +25,6 @@ VULNERABILITIES_FILE = "evidence/deps/vulnerabilities.json"
 @dataclass(frozen=True)
 class Sighting:
     ids: frozenset[str]
-    package: str
-    """Package URL without version, qualifiers or subpath."""
     seen: datetime
     pack_id: str
     carried: bool
@@ -33,9 +32,8 @@ class Sighting:
 
 
 def package_of(purl: str) -> str:
-    core = purl.split("#", 1)[0].split("?", 1)[0]
-    head, _, last = core.rpartition("/")
-    return f"{head}/{last.partition('@')[0]}"
+    """The package a vulnerability was seen in, whatever its version."""
+    return purl_package(purl)[0]
 
 
 def pack_sightings(store: Store, record: PackRecord) -> tuple[dict[str, list[Sighting]], str | None]:
@@ -55,7 +53,7 @@ def pack_sightings(store: Store, record: PackRecord) -> tuple[dict[str, list[Sig
             seen = min(created, recorded) if recorded else created
             package = package_of(entry["package"]["purl"])
             found.setdefault(package, []).append(Sighting(
-                ids, package, seen, entry.get("first_seen_pack") or record.pack_id,
+                ids, seen, entry.get("first_seen_pack") or record.pack_id,
                 recorded is not None))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return {}, (f"pack {record.pack_id}: {VULNERABILITIES_FILE} is unreadable ({exc}); its "

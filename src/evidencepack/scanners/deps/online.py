@@ -75,8 +75,7 @@ class OnlineDatabase(AdvisorySource):
             eco = base_ecosystem(c.ecosystem)
             if eco not in ORDERED_ECOSYSTEMS:
                 continue
-            # OSV's Go versions carry no `v` (as in its advisories).
-            version = c.version.removeprefix("v") if eco == "Go" else c.version
+            version = c.version  # Go versions are kept without `v`, as OSV writes them
             queries.setdefault((eco, normalize_name(eco, c.name), c.version), {
                 "package": {"ecosystem": eco, "name": c.name}, "version": version})
         pending = list(queries.items())

@@ -342,7 +342,6 @@ def _build_index(path: Path, files: list[str], index: Path) -> None:
                 ((eco, name, i) for i, (_, _, pkgs, _) in sorted(build.advisories.items())
                  for eco, name in sorted(pkgs)),
             )
-            db.execute("CREATE INDEX packages_by_name ON packages (ecosystem, name)")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("format", INDEX_FORMAT),
                 ("source", str(path)),

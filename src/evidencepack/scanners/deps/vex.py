@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ...model import instant
+from .components import purl_package
 from .matching import VulnerabilityMatch, VulnerabilityReport
 
 VEX_DIR = ".evidencepack/vex"
@@ -147,22 +148,14 @@ def _statements(rel: str, doc: Mapping[str, Any]) -> list[VexStatement]:
     return out
 
 
-def _bare(purl: str) -> tuple[str, str | None]:
-    """(type/namespace/name, case-folded; version or None), qualifiers and subpath dropped."""
-    core = purl.split("#", 1)[0].split("?", 1)[0].replace("%40", "@")
-    head, _, last = core.rpartition("/")
-    name, _, version = last.partition("@")
-    return f"{head}/{name}".lower(), (version or None)
-
-
 def applies(statement: VexStatement, vuln: VulnerabilityMatch) -> bool:
     if not statement.ids & vuln.ids:
         return False
     if not statement.products:
         return True
-    name, version = _bare(vuln.purl)
+    name, version = purl_package(vuln.purl)
     for product in statement.products:
-        p_name, p_version = _bare(product)
+        p_name, p_version = purl_package(product)
         if p_name == name and (p_version is None or p_version == version):
             return True
     return False

@@ -14,7 +14,7 @@ from typing import Any
 
 from ....errors import YamlError
 from ....yamltree import YamlDocument, parse_yaml
-from ..components import component, hex_hash, sri_hashes
+from ..components import component, hex_hash, sri_hashes, vcs_qualifier
 from ..interface import Extractor, LockfileError, LockfileInput, expect, load_json
 from ..model import Component, LockfileResult
 
@@ -390,7 +390,7 @@ class PnpmLockExtractor(Extractor):
                 continue
             qualifiers = None
             if resolution.get("type") == "git" and isinstance(resolution.get("repo"), str):
-                qualifiers = {"vcs_url": f"git+{resolution['repo']}@{resolution.get('commit', '')}"}
+                qualifiers = vcs_qualifier(resolution["repo"], resolution.get("commit"))
             elif isinstance(resolution.get("tarball"), str):
                 qualifiers = {"download_url": resolution["tarball"]}
             built[f"{name}@{version}"] = by_key[_PEERS.sub("", str(key)).lstrip("/")] = component(

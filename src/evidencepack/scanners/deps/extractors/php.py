@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from ..components import component, hex_hash, link_by_name
+from ..components import component, hex_hash, link_by_name, vcs_qualifier
 from ..interface import Extractor, LockfileError, LockfileInput, expect, load_json
 from ..model import Component, LockfileResult
 
@@ -37,8 +37,8 @@ class ComposerLockExtractor(Extractor):
                 qualifiers = None
                 if dist.get("type") == "path" or (dist.get("type") is None and source.get("type") == "path"):
                     continue  # a path repository: this project's own package
-                if source.get("type") == "git" and not dist.get("url"):
-                    qualifiers = {"vcs_url": f"git+{source.get('url')}@{source.get('reference', '')}"}
+                if source.get("type") == "git" and not dist.get("url") and isinstance(source.get("url"), str):
+                    qualifiers = vcs_qualifier(source["url"], source.get("reference"))
                 out.append(component(PACKAGIST, name, version, file.path, scope=scope,
                                      direct=None if direct is None else name.lower() in direct,
                                      hashes=hashes, qualifiers=qualifiers))

@@ -12,7 +12,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..components import component, hex_hash, link_by_name
+from ..components import component, hex_hash, link_by_name, vcs_qualifier
 from ..interface import Extractor, LockfileError, LockfileInput, expect, load_json, load_toml
 from ..model import Component, LockfileResult
 
@@ -300,8 +300,7 @@ class PoetryLockExtractor(Extractor):
 
 def _vcs(source: Any) -> dict[str, str] | None:
     if isinstance(source, dict) and source.get("type") == "git" and source.get("url"):
-        ref = source.get("resolved_reference") or source.get("reference") or ""
-        return {"vcs_url": f"git+{source['url']}" + (f"@{ref}" if ref else "")}
+        return vcs_qualifier(str(source["url"]), source.get("resolved_reference") or source.get("reference"))
     return None
 
 
@@ -437,8 +436,7 @@ class PdmLockExtractor(Extractor):
             groups = p.get("groups")
             scope = "dev" if isinstance(groups, list) and groups and "default" not in groups else None
             files = p.get("files") or meta_files.get(f"{p['name']} {p['version']}")
-            qualifiers = {"vcs_url": f"git+{p['git']}" + (f"@{p['revision']}" if p.get("revision") else "")} \
-                if isinstance(p.get("git"), str) else None
+            qualifiers = vcs_qualifier(p["git"], p.get("revision")) if isinstance(p.get("git"), str) else None
             out.append(component(
                 PYPI, name, p["version"], file.path,
                 direct=None if direct is None else name in direct[0] | direct[1],
