@@ -6,6 +6,7 @@ results into text. Nothing here performs I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -333,3 +334,17 @@ def instant(text: str | None) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def open_findings(results: Iterable[ControlResult]) -> tuple[Finding, ...]:
+    """Every finding no allow-list entry accepts, of every control, each once, in control order.
+
+    Two controls may rest on the same observation (a zizmor finding counts for AC-2 and
+    HD-1): code scanning should show it once.
+    """
+    seen: dict[Finding, None] = {}
+    for result in results:
+        for finding in result.findings:
+            if finding.allowed_by is None:
+                seen.setdefault(finding, None)
+    return tuple(seen)

@@ -186,6 +186,11 @@ class Policy:
         value: dict[str, Any] = _to_json(self)
         return value
 
+    def allowance(self, control: str, rule: str, path: str | None, today: date) -> Allowance | None:
+        """The first `allow:` entry that accepts this finding and has not expired."""
+        return next((a for a in self.allow if a.matches(control, rule, path) and not a.expired(today)),
+                    None)
+
 
 def _to_json(obj: Any) -> Any:
     if hasattr(obj, "__dataclass_fields__"):

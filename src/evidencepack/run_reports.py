@@ -10,22 +10,8 @@ from . import __version__
 from .errors import InputError
 from .formats.markdown import summary_markdown
 from .formats.sarif import sarif_log
-from .model import ControlResult, Finding
+from .model import ControlResult, open_findings
 from .pack.build import BuiltPack
-
-
-def open_findings(results: Iterable[ControlResult]) -> tuple[Finding, ...]:
-    """Every finding no allow-list entry accepts, of every control, each once, in control order.
-
-    Two controls may rest on the same observation (a zizmor finding counts for AC-2 and
-    HD-1): code scanning should show it once.
-    """
-    seen: dict[Finding, None] = {}
-    for result in results:
-        for finding in result.findings:
-            if finding.allowed_by is None:
-                seen.setdefault(finding, None)
-    return tuple(seen)
 
 
 def sarif_text(results: Iterable[ControlResult]) -> str:

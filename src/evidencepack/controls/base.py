@@ -205,14 +205,7 @@ def accept(
     accepted: list[Finding] = []
     for f in findings:
         path = f.location.path if f.location else None
-        allowance = next(
-            (
-                a
-                for a in evidence.policy.allow
-                if a.matches(control, f.rule, path) and not a.expired(evidence.today)
-            ),
-            None,
-        )
+        allowance = evidence.policy.allowance(control, f.rule, path, evidence.today)
         if allowance is None:
             open_.append(f)
         else:

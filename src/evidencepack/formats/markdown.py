@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from evidencepack.model import ControlResult, PackContent, Status
+from evidencepack.model import ControlResult, PackContent, Status, open_findings
 
 BADGES = {
     Status.PASS: "`PASS`",
@@ -72,10 +72,10 @@ def summary_markdown(content: PackContent, *, pack_path: str, archive_path: str)
     ]
     counts = ", ".join(f"{n} {status}" for status, n in content.summary.counts.items() if n)
     enforced = [r.control_id for r in content.results if r.enforced and r.status is Status.FAIL]
-    open_findings = sum(1 for r in content.results for f in r.findings if f.allowed_by is None)
+    open_count = len(open_findings(content.results))
     lines += [
         f"**Controls:** {inline_text(counts or 'none')}; "
-        f"**open findings:** {open_findings}; "
+        f"**open findings:** {open_count}; "
         f"**enforced controls failed:** {inline_text(', '.join(enforced) or 'none')}",
         "",
         f"**Pack:** {code_span(content.pack_id)} in {code_span(pack_path)}  ",

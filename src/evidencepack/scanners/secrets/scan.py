@@ -141,8 +141,7 @@ def apply_policy_allowances(result: ScanResult, policy: Policy, today: date) -> 
     out = []
     for f in result.findings:
         if f.allowed_by is None:
-            entry = next((a for a in policy.allow if a.matches("AC-4", f"secret/{f.rule}", f.path)
-                          and not a.expired(today)), None)
+            entry = policy.allowance("AC-4", f"secret/{f.rule}", f.path, today)
             if entry is not None:
                 f = replace(f, allowed_by=f"policy: {entry.reason}")
         out.append(f)
