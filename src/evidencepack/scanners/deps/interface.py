@@ -43,7 +43,7 @@ class LockfileInput:
     def name(self) -> str:
         return PurePosixPath(self.path).name
 
-    def sibling(self, name: str) -> str | None:
+    def sibling(self, name: str) -> str:
         """Repository-relative path of `name` beside this file."""
         parent = PurePosixPath(self.path).parent
         return (parent / name).as_posix() if str(parent) != "." else name
@@ -55,7 +55,7 @@ class LockfileInput:
     def sibling_json(self, name: str) -> dict[str, Any] | None:
         """The JSON object in `name` beside this file (a package.json, a composer.json);
         None when it is absent, not JSON or not an object."""
-        text = self.read(self.sibling(name) or name)
+        text = self.read(self.sibling(name))
         if text is None:
             return None
         try:

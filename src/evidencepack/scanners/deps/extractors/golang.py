@@ -98,8 +98,7 @@ class GoModExtractor(Extractor):
             out.append(component(GO, module, version, file.path, direct=not indirect))
         # Before Go 1.17, go.mod listed only part of the build list; go.sum holds the rest.
         if go_version is None or go_version < (1, 17):
-            sum_path = file.sibling("go.sum")
-            text = file.read(sum_path) if sum_path else None
+            text = file.read(file.sibling("go.sum"))
             for module, version in _go_sum_modules(text or ""):
                 if module not in required:
                     out.append(component(GO, module, version, file.path, direct=False))

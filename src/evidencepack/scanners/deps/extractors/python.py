@@ -40,10 +40,9 @@ def pinned_version(req: Requirement) -> str | None:
     return specs[0].version
 
 
-def pyproject_direct(file: LockfileInput) -> tuple[set[str], set[str]] | None:
-    """(runtime, development) direct dependency names from the pyproject.toml beside the lock."""
-    sibling = file.sibling("pyproject.toml")
-    text = file.read(sibling) if sibling else None
+def pyproject_direct(file: LockfileInput) -> set[str] | None:
+    """Direct dependency names (runtime and development) from the pyproject.toml beside the lock."""
+    text = file.read(file.sibling("pyproject.toml"))
     if text is None:
         return None
     try:
@@ -89,9 +88,7 @@ def pyproject_direct(file: LockfileInput) -> tuple[set[str], set[str]] | None:
     uv = tool.get("uv") if isinstance(tool, dict) else None
     if isinstance(uv, dict):
         add_pep508(dev, uv.get("dev-dependencies"))
-    if not runtime and not dev:
-        return None
-    return runtime, dev
+    return (runtime | dev) or None
 
 
 # --- requirements files ---------------------------------------------------------------
@@ -229,6 +226,8 @@ class RequirementsExtractor(Extractor):
         target = posixpath.normpath(posixpath.join(posixpath.dirname(path), argument))
         if target.startswith("../") or target == ".." or posixpath.isabs(target):
             raise LockfileError(f"{where}: -r {argument} leads outside the tree")
+        if target in state.seen:
+            return  # an include cycle, or a file read already: not read again
         text = file.read(target)
         if text is None:
             raise LockfileError(f"{where}: -r {argument}: no such file")
@@ -291,7 +290,7 @@ class PoetryLockExtractor(Extractor):
             files = p.get("files") or meta_files.get(p["name"]) or meta_files.get(name)
             out.append(component(
                 PYPI, name, p["version"], file.path,
-                direct=None if direct is None else name in direct[0] | direct[1],
+                direct=None if direct is None else name in direct,
                 scope=scope, hashes=_file_hashes(files), qualifiers=_vcs(p.get("source")),
             ))
         out = link_by_name(out, edges)
@@ -439,7 +438,7 @@ class PdmLockExtractor(Extractor):
             qualifiers = vcs_qualifier(p["git"], p.get("revision")) if isinstance(p.get("git"), str) else None
             out.append(component(
                 PYPI, name, p["version"], file.path,
-                direct=None if direct is None else name in direct[0] | direct[1],
+                direct=None if direct is None else name in direct,
                 scope=scope, hashes=_file_hashes(files), qualifiers=qualifiers,
             ))
         out = link_by_name(out, edges)
