@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -86,18 +86,33 @@ def verify_artifact(file: Path, pack: Path, *, key: Path | None = None,
     """
     if not file.is_file():
         raise InputError(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
-    given_key = load_public_key(key) if key is not None else None
     bundle_data = _read_bundle(bundle) if bundle is not None else None
     digest = hash_file(file.name, file).sha256
-    label = label or str(file)
+    return verify_artifacts([(label or str(file), digest)], pack, key=key, expect=expect,
+                            bundle=bundle_data)[0]
+
+
+def verify_artifacts(artifacts: Sequence[tuple[str, str]], pack: Path, *, key: Path | None = None,
+                     expect: Expectations | None = None,
+                     bundle: bytes | None = None) -> tuple[ArtifactCheck, ...]:
+    """Check each (label, sha256) against `pack`, which is opened and verified once."""
+    given_key = load_public_key(key) if key is not None else None
     try:
         with _pack_directory(pack) as root:
-            return _check(root, label, digest, given_key, key, expect or Expectations(),
-                          bundle_data)
+            pack_id, listed = _verified_pack(root, key)
+            checks = []
+            for label, digest in artifacts:
+                try:
+                    checks.append(_check(root, label, digest, given_key, expect or Expectations(),
+                                         bundle, pack_id, listed))
+                except _FailedError as failed:
+                    checks.append(ArtifactCheck(label, digest, False, failed.reason))
+            return tuple(checks)
     except _FailedError as failed:
-        return ArtifactCheck(label, digest, False, failed.reason)
+        reason = failed.reason
     except VerificationError as exc:
-        return ArtifactCheck(label, digest, False, f"the pack does not verify: {exc.message}")
+        reason = f"the pack does not verify: {exc.message}"
+    return tuple(ArtifactCheck(label, digest, False, reason) for label, digest in artifacts)
 
 
 @contextmanager
@@ -113,15 +128,20 @@ def _pack_directory(pack: Path) -> Iterator[Path]:
         raise InputError(f"{pack}: not a pack directory or .tar.gz archive")
 
 
-def _check(root: Path, label: str, digest: str, given_key: ec.EllipticCurvePublicKey | None,
-           key_path: Path | None, expect: Expectations, bundle: bytes | None) -> ArtifactCheck:
+def _verified_pack(root: Path, key_path: Path | None) -> tuple[str, dict[str, str]]:
+    """(pack id, signed artifact name -> sha256) of a pack that verifies; else `_FailedError`."""
     result = verify_pack(root, key_path)
     pack_id = result.pack_id or root.name
     if not result.ok:
         more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         raise _FailedError(f"pack {pack_id} does not verify: {result.problems[0]}{more}")
     body = parse_envelope((root / ATTESTATION).read_bytes()).body
-    listed = artifact_subjects(body)
+    return pack_id, artifact_subjects(body)
+
+
+def _check(root: Path, label: str, digest: str, given_key: ec.EllipticCurvePublicKey | None,
+           expect: Expectations, bundle: bytes | None, pack_id: str,
+           listed: dict[str, str]) -> ArtifactCheck:
     names = sorted(name for name, sha in listed.items() if sha == digest)
     if not names:
         base = Path(label).name
