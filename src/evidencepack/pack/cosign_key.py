@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..errors import SigningKeyError
-from .signing import FileSigner, KeyPair, keyid_of, public_pem
+from .signing import FileSigner, KeyPair, write_keypair
 
 PEM_TYPES = ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY")
 WRITE_TYPE = PEM_TYPES[0]
@@ -109,21 +108,7 @@ def encrypt_cosign_key(key: ec.EllipticCurvePrivateKey, password: bytes, *,
 def generate_cosign_keypair(private: Path, public: Path, password: bytes, *,
                             overwrite: bool = False) -> KeyPair:
     """Write `cosign.key` and `cosign.pub` the way `cosign generate-key-pair` does."""
-    for target in (private, public):
-        if target.exists() and not overwrite:
-            raise SigningKeyError(f"{target}: already exists (use --force to replace it)")
-    key = ec.generate_private_key(ec.SECP256R1())
-    try:
-        private.parent.mkdir(parents=True, exist_ok=True)
-        if overwrite and private.exists():
-            private.unlink()
-        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(encrypt_cosign_key(key, password))
-        public.write_text(public_pem(key.public_key()), encoding="ascii")
-    except OSError as exc:
-        raise SigningKeyError(f"cannot write key pair: {exc.strerror}: {exc.filename}") from None
-    return KeyPair(private, public, keyid_of(key.public_key()))
+    return write_keypair(private, public, lambda key: encrypt_cosign_key(key, password), overwrite)
 
 
 def _pem_json(data: bytes, source: str) -> dict[str, Any]:

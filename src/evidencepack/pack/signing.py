@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,16 +165,23 @@ class KeyPair:
 def generate_keypair(private: Path, public: Path, password: bytes | None = None,
                      *, overwrite: bool = False) -> KeyPair:
     """Create a P-256 key pair; the private key file is readable by its owner only."""
-    for target in (private, public):
-        if target.exists() and not overwrite:
-            raise SigningKeyError(f"{target}: already exists (use --force to replace it)")
-    key = ec.generate_private_key(ec.SECP256R1())
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password) if password
         else serialization.NoEncryption()
     )
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            encryption)
+    return write_keypair(private, public, lambda key: key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption), overwrite)
+
+
+def write_keypair(private: Path, public: Path,
+                  encode: Callable[[ec.EllipticCurvePrivateKey], bytes], overwrite: bool) -> KeyPair:
+    """Generate a P-256 key; write `encode(key)` to `private` (owner-only, created exclusively)
+    and the public key's PEM to `public`."""
+    for target in (private, public):
+        if target.exists() and not overwrite:
+            raise SigningKeyError(f"{target}: already exists (use --force to replace it)")
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = encode(key)
     try:
         private.parent.mkdir(parents=True, exist_ok=True)
         public.parent.mkdir(parents=True, exist_ok=True)
